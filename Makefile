@@ -1,0 +1,60 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_PASSWORD ?= metro2026
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: demo test install install-dev lint typecheck lock bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.base: requirements/base.lock | $(VENV)/bin/python
+	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/dev.lock
+	touch $@ $(VENV)/.base
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_metro --demo-users --password '$(DEMO_PASSWORD)'
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "Demo accounts: admin, verifikator, verifikator2, bapperida, inspektorat, op-<kode> (password: $(DEMO_PASSWORD))"
+	scripts/demo.sh
+
+# The whole suite on PostgreSQL and Redis; pytest's "no tests ran" (5) is not a failure.
+test: install-dev
+	scripts/services.sh
+	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' \
+	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS); \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests ran"; exit 0; fi; exit $$rc
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy kla roles workflows
+
+# Regenerate the lock files after changing pyproject.toml.
+lock: install-dev
+	$(VENV)/bin/pip install -q uv
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
+
+bench: install-dev
+	scripts/services.sh
+	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

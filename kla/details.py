@@ -1,0 +1,183 @@
+"""The category's own fields (``details``): their formats and what completeness means.
+
+Declared once as data so that the API, the page forms and the submit check agree. Format
+errors are refused at once; missing fields only when the operator submits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .errors import Invalid
+from .models import YEARS, Category
+
+
+@dataclass(frozen=True)
+class Field:
+    """One detail field. ``kind``: text, date, choice, choices, money, year or urls."""
+
+    name: str
+    label: Any
+    kind: str = "text"
+    choices: tuple[tuple[str, Any], ...] = ()
+    required: bool = True
+
+
+REGULATION_KINDS = (
+    ("perda", gettext_lazy("Peraturan Daerah")),
+    ("perwali", gettext_lazy("Peraturan Wali Kota")),
+    ("surat_edaran", gettext_lazy("Surat Edaran")),
+    ("instruksi", gettext_lazy("Instruksi")),
+    ("keputusan_walikota", gettext_lazy("Keputusan Wali Kota")),
+    ("keputusan_kepala_pd", gettext_lazy("Keputusan Kepala Perangkat Daerah")),
+)
+FUNDING_SOURCES = (("APBD", "APBD"), ("APBN", "APBN"), ("other", gettext_lazy("Sumber lain")))
+PARTNER_KINDS = (
+    ("agency", gettext_lazy("Instansi")),
+    ("community", gettext_lazy("Lembaga masyarakat")),
+    ("mass_media", gettext_lazy("Media massa")),
+    ("social_media", gettext_lazy("Media sosial")),
+    ("business", gettext_lazy("Dunia usaha")),
+)
+DOCUMENT_KINDS = (
+    ("kak_tor", gettext_lazy("KAK / TOR")),
+    ("sk", gettext_lazy("SK penguatan inovasi")),
+    ("other", gettext_lazy("Dokumen lain")),
+)
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    Category.REGULATION: (
+        Field("kind", gettext_lazy("Jenis regulasi"), "choice", REGULATION_KINDS),
+        Field("number", gettext_lazy("Nomor")),
+        Field("enacted_on", gettext_lazy("Tanggal ditetapkan"), "date"),
+    ),
+    Category.PROGRAM: (
+        Field("program", gettext_lazy("Program")),
+        Field("activity", gettext_lazy("Kegiatan")),
+        Field("sub_activity", gettext_lazy("Sub-kegiatan")),
+        Field("funding_source", gettext_lazy("Sumber dana"), "choice", FUNDING_SOURCES),
+        Field("budget", gettext_lazy("Anggaran (Rp)"), "money"),
+        Field("realization", gettext_lazy("Realisasi (Rp)"), "money", required=False),
+        Field("year", gettext_lazy("Tahun anggaran"), "year"),
+    ),
+    Category.PARTNERSHIP: (
+        Field("partner", gettext_lazy("Mitra")),
+        Field("partner_kind", gettext_lazy("Jenis mitra"), "choice", PARTNER_KINDS),
+        Field("mou_number", gettext_lazy("Nomor MoU/PKS")),
+        Field("mou_date", gettext_lazy("Tanggal MoU/PKS"), "date"),
+        Field("activities", gettext_lazy("Kegiatan bersama"), required=False),
+        Field("links", gettext_lazy("Tautan berita/unggahan"), "urls", required=False),
+    ),
+    Category.INNOVATION: (
+        Field("name", gettext_lazy("Nama inovasi")),
+        Field("started_on", gettext_lazy("Mulai diterapkan"), "date"),
+        Field("document_kinds", gettext_lazy("Dokumen pendukung"), "choices", DOCUMENT_KINDS),
+    ),
+}
+
+_MONEY = re.compile(r"^\d{1,3}(\.\d{3})+$|^\d+$")
+
+
+def parse_money(value: Any) -> int:
+    """Whole rupiah: an int, or text such as "1.500.000" or "1500000"."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, str) and _MONEY.match(value.strip().removeprefix("Rp").strip()):
+        amount = int(value.strip().removeprefix("Rp").strip().replace(".", ""))
+    else:
+        raise ValueError
+    if amount < 0:
+        raise ValueError
+    return amount
+
+
+def _clean_value(field: Field, value: Any, years: list[int] | None) -> Any:
+    if field.kind == "text":
+        if not isinstance(value, str):
+            raise ValueError(_("Harus berupa teks."))
+        return value.strip()
+    if field.kind == "date":
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except (TypeError, ValueError):
+            raise ValueError(_("Tanggal tidak valid; gunakan format YYYY-MM-DD.")) from None
+    if field.kind == "choice":
+        allowed = [c for c, _label in field.choices]
+        if value not in allowed:
+            raise ValueError(
+                _("Pilihan tidak dikenal; pilih salah satu dari: %s.") % ", ".join(allowed)
+            )
+        return value
+    if field.kind == "choices":
+        allowed = [c for c, _label in field.choices]
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            raise ValueError(_("Pilihan tidak dikenal; pilih dari: %s.") % ", ".join(allowed))
+        return sorted(set(value), key=allowed.index)
+    if field.kind == "money":
+        try:
+            return parse_money(value)
+        except (ValueError, AttributeError):
+            raise ValueError(
+                _("Masukkan rupiah utuh, tidak negatif (misalnya 1.500.000).")
+            ) from None
+    if field.kind == "year":
+        try:
+            year = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(_("Tahun tidak valid.")) from None
+        if year not in YEARS:
+            raise ValueError(_("Tahun harus salah satu dari 2024, 2025, 2026."))
+        if years is not None and year not in years:
+            raise ValueError(_("Tahun anggaran harus salah satu tahun pengajuan."))
+        return year
+    if field.kind == "urls":
+        if isinstance(value, str):
+            value = [line.strip() for line in value.splitlines() if line.strip()]
+        if not isinstance(value, list):
+            raise ValueError(_("Harus berupa daftar URL."))
+        for url in value:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError(_("URL tidak valid: %s") % url)
+        return value
+    raise AssertionError(field.kind)
+
+
+def clean_details(category: str, data: Any, years: list[int] | None = None) -> dict[str, Any]:
+    """Check formats; empty values are kept as missing. Raises ``Invalid`` per field."""
+    if not isinstance(data, Mapping):
+        raise Invalid({"details": _("Harus berupa objek JSON.")})
+    fields = {f.name: f for f in FIELDS[category]}
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            errors[f"details.{key}"] = _("Kolom tidak dikenal untuk kategori ini.")
+            continue
+        if value is None or value == "" or value == []:
+            continue
+        try:
+            clean[key] = _clean_value(field, value, years)
+        except ValueError as exc:
+            errors[f"details.{key}"] = str(exc) or _("Nilai tidak valid.")
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def missing_details(category: str, details: Mapping[str, Any]) -> list[str]:
+    """The required fields not yet filled in."""
+    return [
+        f.name for f in FIELDS[category] if f.required and details.get(f.name) in (None, "", [])
+    ]

@@ -1,0 +1,65 @@
+"""Evidence files: what is accepted (by content, never by name), and hashing while storing."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+# filetype's extension -> the MIME type recorded for it.
+ACCEPTED = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "heic": "image/heic",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+ACCEPTED_LABEL = "PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX, ODT, ODS"
+# filetype reads at most this many leading bytes to recognise a format.
+SIGNATURE_BYTES = 8192
+
+
+def max_bytes() -> int:
+    return int(settings.EVIDENCE_MAX_MB) * 1024 * 1024
+
+
+def accepted_message() -> str:
+    return _("Jenis berkas tidak diterima. Yang diterima: %(kinds)s, paling besar %(mb)s MB.") % {
+        "kinds": ACCEPTED_LABEL,
+        "mb": settings.EVIDENCE_MAX_MB,
+    }
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """What an upload turned out to be."""
+
+    content_type: str
+    sha256: str
+    size: int
+
+
+def inspect_upload(upload: UploadedFile) -> Inspected | None:
+    """Recognise the format from the content and hash it; ``None`` when not accepted."""
+    upload.seek(0)
+    head = upload.read(SIGNATURE_BYTES)
+    kind = filetype.guess(head)
+    if kind is None or kind.extension not in ACCEPTED:
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return Inspected(content_type=ACCEPTED[kind.extension], sha256=digest.hexdigest(), size=size)

@@ -1,0 +1,227 @@
+"""The domain: the instruction, the addressee bodies, the 24 indicators, submissions, evidence.
+
+These models import nothing above them: rights live in ``roles``, the flow and the trail in
+``workflows``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+WIB = ZoneInfo("Asia/Jakarta")
+YEARS = (2024, 2025, 2026)
+
+
+class SubmissionState(models.TextChoices):
+    """The states of the submission flow; pages show the Indonesian labels."""
+
+    DRAFT = "draft", _("Draf")
+    SUBMITTED = "submitted", _("Menunggu verifikasi")
+    RETURNED = "returned", _("Dikembalikan untuk perbaikan")
+    VERIFIED = "verified", _("Terverifikasi")
+    CONSOLIDATED = "consolidated", _("Terkonsolidasi")
+    AUDITED = "audited", _("Selesai diaudit")
+
+
+EDITABLE_STATES = frozenset({SubmissionState.DRAFT, SubmissionState.RETURNED})
+
+
+class Category(models.TextChoices):
+    """The four things the instruction asks each addressee for (diktum KESATU to KEEMPAT)."""
+
+    REGULATION = "regulation", _("Regulasi")
+    PROGRAM = "program", _("Program dan kegiatan")
+    PARTNERSHIP = "partnership", _("Kemitraan")
+    INNOVATION = "innovation", _("Inovasi")
+
+
+class Instruction(models.Model):
+    """An instruction of the mayor with its deadline and the SLA budgets of each step."""
+
+    number = models.PositiveIntegerField(_("nomor"))
+    year = models.PositiveIntegerField(_("tahun"))
+    title = models.CharField(_("judul"), max_length=300)
+    issued_on = models.DateField(_("tanggal ditetapkan"))
+    deadline = models.DateField(_("batas waktu"))
+    budget_verify = models.PositiveSmallIntegerField(_("hari kerja verifikasi"), default=2)
+    budget_revise = models.PositiveSmallIntegerField(_("hari kerja perbaikan"), default=2)
+    budget_consolidate = models.PositiveSmallIntegerField(_("hari kerja konsolidasi"), default=2)
+    budget_audit = models.PositiveSmallIntegerField(_("hari kerja audit"), default=5)
+    is_current = models.BooleanField(_("berlaku"), default=True)
+
+    class Meta:
+        verbose_name = _("instruksi")
+        verbose_name_plural = _("instruksi")
+        constraints = [
+            models.UniqueConstraint(fields=["number", "year"], name="instruction_number_year"),
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="one_current_instruction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Instruksi Wali Kota Metro {self.number}/{self.year}"
+
+    @property
+    def deadline_end(self) -> dt.datetime:
+        """The last moment of the deadline day, 23:59:59 WIB."""
+        return dt.datetime.combine(self.deadline, dt.time(23, 59, 59), tzinfo=WIB)
+
+    @classmethod
+    def current(cls) -> Instruction | None:
+        """The instruction new submissions answer."""
+        return cls.objects.filter(is_current=True).first()
+
+
+class BodyKind(models.TextChoices):
+    """Kinds of addressee body, as the instruction lists them."""
+
+    PERANGKAT_DAERAH = "perangkat_daerah", _("Perangkat Daerah")
+    KECAMATAN = "kecamatan", _("Kecamatan")
+    INSTANSI_VERTIKAL = "instansi_vertikal", _("Instansi vertikal")
+    FORKOPIMDA = "forkopimda", _("Forkopimda")
+    LEMBAGA_MASYARAKAT = "lembaga_masyarakat", _("Lembaga masyarakat")
+    DUNIA_USAHA = "dunia_usaha", _("BUMN dan dunia usaha")
+
+
+class Body(models.Model):
+    """An addressee of the instruction: a Perangkat Daerah, a kecamatan, Kemenag, PKK..."""
+
+    code = models.SlugField(_("kode"), max_length=40, unique=True)
+    name = models.CharField(_("nama"), max_length=200)
+    kind = models.CharField(_("jenis"), max_length=30, choices=BodyKind.choices)
+    email = models.EmailField(_("surel"), blank=True)
+    active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("perangkat/lembaga")
+        verbose_name_plural = _("perangkat/lembaga")
+        ordering = ["code"]
+        default_permissions = ("add", "change", "delete", "view")
+        permissions = [("verify_body", _("Can verify the submissions of the body"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cluster(models.TextChoices):
+    """Kelembagaan and the five clusters of Perpres 25/2021."""
+
+    KELEMBAGAAN = "kelembagaan", _("Kelembagaan")
+    K1 = "k1", _("Klaster I: Hak Sipil dan Kebebasan")
+    K2 = "k2", _("Klaster II: Lingkungan Keluarga dan Pengasuhan Alternatif")
+    K3 = "k3", _("Klaster III: Kesehatan Dasar dan Kesejahteraan")
+    K4 = "k4", _("Klaster IV: Pendidikan, Pemanfaatan Waktu Luang, dan Kegiatan Budaya")
+    K5 = "k5", _("Klaster V: Perlindungan Khusus")
+
+
+class Indicator(models.Model):
+    """One of the 24 KLA indicators; weights only when an administrator enters them."""
+
+    number = models.PositiveSmallIntegerField(
+        _("nomor"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    cluster = models.CharField(_("klaster"), max_length=20, choices=Cluster.choices)
+    name = models.CharField(_("indikator"), max_length=300)
+    typical_owners = models.CharField(_("pengampu umum"), max_length=300, blank=True)
+    weight = models.DecimalField(_("bobot"), max_digits=6, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("indikator")
+        verbose_name_plural = _("indikator")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class Submission(models.Model):
+    """What one body delivers for one category; its state is driven by ``workflows.flow``."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.PROTECT, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="submissions")
+    category = models.CharField(_("kategori"), max_length=20, choices=Category.choices)
+    title = models.CharField(_("judul"), max_length=300, blank=True)
+    description = models.TextField(_("uraian"), blank=True)
+    years = models.JSONField(_("tahun"), default=list, blank=True)
+    indicators = models.ManyToManyField(Indicator, related_name="submissions", blank=True)
+    details = models.JSONField(_("rincian"), default=dict, blank=True)
+    state = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SubmissionState.choices,
+        default=SubmissionState.DRAFT,
+        db_index=True,
+    )
+    version = models.PositiveIntegerField(default=1)
+    late = models.BooleanField(_("terlambat"), default=False)
+    first_submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("tenggat"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pengajuan")
+        verbose_name_plural = _("pengajuan")
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["body", "category"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title or self.get_category_display()}"
+
+    @property
+    def stream(self) -> str:
+        """The trail stream of everything about this submission."""
+        return f"submission:{self.pk}"
+
+    @property
+    def editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    # A random name: the original one is kept in the row, never trusted as a path.
+    return f"evidence/{instance.submission_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """An uploaded file. Never changed: a new upload is a new row, removal only marks it."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=300)
+    name = models.CharField(_("nama berkas"), max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_type = models.CharField(max_length=120)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("bukti dukung")
+        verbose_name_plural = _("bukti dukung")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current(self) -> bool:
+        return self.removed_at is None

@@ -1,0 +1,44 @@
+"""Visibility querysets, in the manner of NetBox's ``restrict(user, action)``.
+
+A submission that has never been submitted is private to its body. Once submitted (even if
+later withdrawn), verifiers in scope, consolidators and auditors see it in every state.
+Everything else is invisible, and the pages and API answer 404 for it.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from kla.models import Body, Submission
+
+from .roles import Roles, roles_of
+
+
+def visibility_filter(roles: Roles) -> Q | None:
+    """The filter on ``Submission`` for these roles; ``None`` when nothing is visible."""
+    if roles.reviewer:
+        return Q(body_id__in=roles.operator_of) | Q(first_submitted_at__isnull=False)
+    q = Q(body_id__in=roles.operator_of) if roles.operator_of else None
+    if roles.verifier_of:
+        scoped = Q(body_id__in=roles.verifier_of, first_submitted_at__isnull=False)
+        q = scoped if q is None else q | scoped
+    return q
+
+
+def visible_to(
+    user: AbstractBaseUser | AnonymousUser,
+    roles: Roles | None = None,
+    queryset: QuerySet[Submission] | None = None,
+) -> QuerySet[Submission]:
+    """The submissions this person may see."""
+    qs = Submission.objects.all() if queryset is None else queryset
+    q = visibility_filter(roles if roles is not None else roles_of(user))
+    return qs.none() if q is None else qs.filter(q)
+
+
+def bodies_operated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Body]:
+    """The active bodies this person drafts for."""
+    if not user.is_authenticated:
+        return Body.objects.none()
+    return Body.objects.filter(memberships__user=user, active=True).order_by("code")

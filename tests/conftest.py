@@ -1,0 +1,144 @@
+"""Shared fixtures: the people of every rights test, on PostgreSQL and Redis.
+
+The cast follows healthchecks' Alice, Bob and Charlie: for every page and endpoint a test
+covers the person allowed to act, the person who may look but not act, and the outsider.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from kla.celery import app as celery_app
+from roles.roles import Role
+
+from . import factories as f
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings: Any, tmp_path: Any) -> Any:
+    """Tasks run inline unless a test starts a real worker; evidence goes to a temp folder."""
+    celery_app.conf.task_always_eager = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        },
+    }
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def body(db: Any) -> Any:
+    return f.BodyFactory(code="dinkes", name="Dinas Kesehatan")
+
+
+@pytest.fixture
+def other_body(db: Any) -> Any:
+    return f.BodyFactory(code="dinsos", name="Dinas Sosial")
+
+
+@pytest.fixture
+def operator(body: Any) -> Any:
+    """Alice: operator of the submission's body."""
+    return f.make_operator(body, "op-dinkes")
+
+
+@pytest.fixture
+def other_operator(other_body: Any) -> Any:
+    """Charlie: an operator of another body, an outsider to the submission."""
+    return f.make_operator(other_body, "op-dinsos")
+
+
+@pytest.fixture
+def verifier(db: Any) -> Any:
+    return f.make_role(Role.VERIFIER, "verifikator")
+
+
+@pytest.fixture
+def verifier2(db: Any) -> Any:
+    return f.make_role(Role.VERIFIER, "verifikator2")
+
+
+@pytest.fixture
+def consolidator(db: Any) -> Any:
+    return f.make_role(Role.CONSOLIDATOR, "bapperida")
+
+
+@pytest.fixture
+def auditor(db: Any) -> Any:
+    return f.make_role(Role.AUDITOR, "inspektorat")
+
+
+@pytest.fixture
+def outsider(db: Any) -> Any:
+    """Somebody with an account and no role at all."""
+    return f.UserFactory(username="warga")
+
+
+@pytest.fixture
+def superuser(db: Any) -> Any:
+    user = f.UserFactory(username="root-admin")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def people(operator: Any, verifier: Any, consolidator: Any, auditor: Any) -> dict[str, Any]:
+    return {
+        "operator": operator,
+        "verifier": verifier,
+        "consolidator": consolidator,
+        "auditor": auditor,
+    }
+
+
+@pytest.fixture
+def draft(operator: Any) -> Any:
+    return f.make_draft(operator)
+
+
+@pytest.fixture
+def submitted(draft: Any, people: dict[str, Any]) -> Any:
+    return f.advance(draft, "submitted", **people)
+
+
+@pytest.fixture
+def api() -> Any:
+    """An API client; ``api.as_(user)`` authenticates it with the user's token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_(user: Any) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_ = as_  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

@@ -1,0 +1,186 @@
+"""Factories and helpers that build the world of a test through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kla.models import Body, BodyKind, Indicator, Instruction, Submission, SubmissionState
+from kla.services import evidence_add, submission_create
+from roles.models import BodyUserObjectPermission, Membership
+from roles.roles import VERIFY_CODENAME, Role
+from workflows.services import submission_act
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+class InstructionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Instruction
+        django_get_or_create = ("number", "year")
+
+    number = 2
+    year = 2026
+    title = "Pelaksanaan Kota Layak Anak Kota Metro Tahun 2026"
+    issued_on = dt.date(2026, 3, 17)
+    deadline = dt.date(2026, 4, 1)
+    is_current = True
+
+
+class BodyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Body
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"body-{n}")
+    name = factory.LazyAttribute(lambda o: f"Perangkat {o.code}")
+    kind = BodyKind.PERANGKAT_DAERAH
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+        django_get_or_create = ("number",)
+
+    number = factory.Sequence(lambda n: n % 24 + 1)
+    cluster = "kelembagaan"
+    name = factory.LazyAttribute(lambda o: f"Indikator {o.number}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "rahasia-123")
+
+    @factory.post_generation
+    def save_password(obj, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            obj.save()
+
+
+PASSWORD = "rahasia-123"
+
+
+def group(role: Role) -> Group:
+    """The global role's group, with the verifier's model-level permission."""
+    grp, _ = Group.objects.get_or_create(name=role.value)
+    if role == Role.VERIFIER:
+        grp.permissions.add(
+            Permission.objects.get(codename=VERIFY_CODENAME, content_type__app_label="kla")
+        )
+    return grp
+
+
+def make_operator(body: Body, username: str | None = None) -> Any:
+    user = UserFactory(**({"username": username} if username else {}))
+    Membership.objects.get_or_create(user=user, body=body)
+    return user
+
+
+def make_role(role: Role, username: str | None = None) -> Any:
+    user = UserFactory(**({"username": username} if username else {}))
+    user.groups.add(group(role))
+    return user
+
+
+def make_scoped_verifier(bodies: list[Body], username: str | None = None) -> Any:
+    user = UserFactory(**({"username": username} if username else {}))
+    perm = Permission.objects.get(codename=VERIFY_CODENAME, content_type__app_label="kla")
+    for body in bodies:
+        BodyUserObjectPermission.objects.get_or_create(
+            user=user, permission=perm, content_object=body
+        )
+    return user
+
+
+def ensure_indicators() -> None:
+    for number in range(1, 25):
+        IndicatorFactory(number=number)
+
+
+COMPLETE_DETAILS: dict[str, dict[str, Any]] = {
+    "regulation": {"kind": "perwali", "number": "12/2025", "enacted_on": "2025-02-01"},
+    "program": {
+        "program": "Pemenuhan Hak Anak",
+        "activity": "Forum Anak",
+        "sub_activity": "Pelatihan",
+        "funding_source": "APBD",
+        "budget": 1500000,
+        "year": 2025,
+    },
+    "partnership": {
+        "partner": "Kejaksaan Negeri Metro",
+        "partner_kind": "agency",
+        "mou_number": "PKS-1/2025",
+        "mou_date": "2025-12-10",
+    },
+    "innovation": {"name": "Si Anak", "started_on": "2025-01-02", "document_kinds": ["sk"]},
+}
+
+
+def pdf_upload(name: str = "bukti.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def make_draft(
+    operator: Any,
+    category: str = "regulation",
+    *,
+    with_evidence: bool = True,
+    agency: str | None = None,
+    **fields: Any,
+) -> Submission:
+    """A complete draft created through the services, as an operator would."""
+    InstructionFactory()
+    ensure_indicators()
+    values = {
+        "title": "Perwali tentang Kawasan Tanpa Rokok",
+        "description": "Salinan regulasi",
+        "years": [2025],
+        "indicators": [17],
+        "details": COMPLETE_DETAILS[category],
+    } | fields
+    submission = submission_create(user=operator, category=category, agency=agency, fields=values)
+    if with_evidence:
+        evidence_add(user=operator, submission_id=submission.pk, upload=pdf_upload())
+    submission.refresh_from_db()
+    return submission
+
+
+STEPS = {
+    SubmissionState.DRAFT: ("operator", "submit", ""),
+    SubmissionState.RETURNED: ("operator", "resubmit", "Sudah diperbaiki"),
+    SubmissionState.SUBMITTED: ("verifier", "approve", ""),
+    SubmissionState.VERIFIED: ("consolidator", "consolidate", ""),
+    SubmissionState.CONSOLIDATED: ("auditor", "audit", ""),
+}
+
+
+def advance(submission: Submission, to: str, **people: Any) -> Submission:
+    """Drive a submission along the happy path to ``to`` with the people given."""
+    if to == SubmissionState.RETURNED:
+        submission = advance(submission, SubmissionState.SUBMITTED, **people)
+        return submission_act(
+            user=people["verifier"], submission_id=submission.pk, action="return", note="Kurang"
+        )
+    while submission.state != to:
+        who, action, note = STEPS[SubmissionState(submission.state)]
+        submission = submission_act(
+            user=people[who], submission_id=submission.pk, action=action, note=note
+        )
+    return submission

@@ -1,0 +1,234 @@
+"""The action service: the one way a submission changes state.
+
+Checks run in DESIGN's order and the first that fails answers: not visible 404; unknown
+action 400; no role of the caller can ever take the action 403; the state (or a stale
+``version``) does not allow it 409; the role for this state's transition, four eyes or the
+verifier's scope 403; a missing note, fields or evidence 400. All of it runs in one
+transaction holding the submission's row lock, so a second actor on a stale state gets 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kla.details import missing_details
+from kla.errors import Conflict, Forbidden, Invalid, NotVisible
+from kla.models import Submission, SubmissionState
+from roles.roles import Role, Roles, roles_of
+from roles.visibility import visible_to
+
+from .flow import ACTION_METHODS, SubmissionFlow, rule_of, transition_from, transitions_of
+from .models import TrailEvent
+from .notify import notify_transition
+from .trail import trail_append
+
+# Events by which a person has "created, edited or submitted" a submission (four eyes).
+AUTHORING_ACTIONS = (
+    "create",
+    "edit",
+    "evidence_upload",
+    "evidence_remove",
+    "submit",
+    "resubmit",
+    "withdraw",
+)
+FLOW_ACTIONS = tuple(ACTION_METHODS)
+
+
+def holds(roles: Roles, role: Role, submission: Submission) -> bool:
+    """Whether these roles include ``role`` for this submission (scope aside)."""
+    if role == Role.OPERATOR:
+        return roles.operates(submission.body_id)
+    if role == Role.VERIFIER:
+        return roles.verifier
+    if role == Role.CONSOLIDATOR:
+        return roles.consolidator
+    if role == Role.AUDITOR:
+        return roles.auditor
+    return False
+
+
+def authored_by(user: AbstractBaseUser, submission: Submission) -> bool:
+    """Four eyes: did this person create, edit or submit the submission?"""
+    return TrailEvent.objects.filter(
+        submission=submission, actor=user, action__in=AUTHORING_ACTIONS
+    ).exists()
+
+
+def _latest_flow_event(submission: Submission) -> TrailEvent | None:
+    return (
+        TrailEvent.objects.filter(submission=submission, action__in=FLOW_ACTIONS)
+        .order_by("-seq")
+        .first()
+    )
+
+
+def completeness_errors(submission: Submission) -> dict[str, str]:
+    """What submitting still needs, field by field."""
+    errors: dict[str, str] = {}
+    if not submission.title.strip():
+        errors["title"] = _("Judul wajib diisi.")
+    if not submission.years:
+        errors["years"] = _("Pilih setidaknya satu tahun.")
+    if not submission.indicators.exists():
+        errors["indicators"] = _("Pilih setidaknya satu indikator.")
+    for name in missing_details(submission.category, submission.details):
+        errors[f"details.{name}"] = _("Wajib diisi sebelum diajukan.")
+    if not submission.evidence.filter(removed_at__isnull=True).exists():
+        errors["evidence"] = _("Unggah setidaknya satu berkas bukti dukung.")
+    return errors
+
+
+def allowed_actions(
+    *, user: AbstractBaseUser, submission: Submission, roles: Roles | None = None
+) -> list[str]:
+    """What the caller's roles, the state and four eyes allow now (notes and fields aside)."""
+    roles = roles if roles is not None else roles_of(user)
+    allowed = []
+    authored: bool | None = None
+    for action in ACTION_METHODS:
+        transition = transition_from(action, submission.state)
+        if transition is None:
+            continue
+        rule = rule_of(transition)
+        if not holds(roles, rule.role, submission):
+            continue
+        if rule.role == Role.VERIFIER and not roles.verifies(submission.body_id):
+            continue
+        if rule.four_eyes:
+            if authored is None:
+                authored = authored_by(user, submission)
+            if authored:
+                continue
+        if rule.own_latest:
+            latest = _latest_flow_event(submission)
+            if latest is None or latest.actor_id != user.pk:
+                continue
+        allowed.append(action)
+    return allowed
+
+
+def _is_late(submission: Submission) -> bool:
+    return timezone.now() > submission.instruction.deadline_end
+
+
+@transaction.atomic
+def submission_act(
+    *,
+    user: AbstractBaseUser,
+    submission_id: int,
+    action: Any,
+    note: Any = "",
+    version: Any = None,
+) -> Submission:
+    """Take one flow action on a submission, with its trail event and notifications."""
+    roles = roles_of(user)
+    submission = (
+        visible_to(user, roles)
+        .select_for_update(of=("self",))
+        .select_related("instruction", "body")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        raise NotVisible(_("Pengajuan tidak ditemukan."))
+    if not isinstance(action, str) or action not in ACTION_METHODS:
+        raise Invalid(
+            {"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTION_METHODS)}
+        )
+    if not any(holds(roles, rule_of(t).role, submission) for t in transitions_of(action)):
+        raise Forbidden(_("Peran Anda tidak dapat melakukan aksi '%s'.") % action)
+
+    transition = transition_from(action, submission.state)
+    if transition is None:
+        raise Conflict(
+            _("Aksi '%(action)s' tidak berlaku untuk status %(state)s.")
+            % {"action": action, "state": submission.get_state_display()}
+        )
+    if version is not None and version != submission.version:
+        raise Conflict(_("Pengajuan telah berubah sejak Anda membukanya; muat ulang."))
+    rule = rule_of(transition)
+    if rule.own_latest:
+        latest = _latest_flow_event(submission)
+        if latest is None or latest.actor_id != user.pk:
+            raise Conflict(_("Pengajuan sudah ditindaklanjuti; tidak dapat ditarik kembali."))
+
+    if not holds(roles, rule.role, submission):
+        raise Forbidden(
+            _("Pada status ini aksi '%(action)s' hanya untuk %(role)s.")
+            % {"action": action, "role": rule.role.label}
+        )
+    if rule.role == Role.VERIFIER and not roles.verifies(submission.body_id):
+        raise Forbidden(_("Perangkat ini di luar cakupan verifikasi Anda."))
+    if rule.four_eyes and authored_by(user, submission):
+        raise Forbidden(
+            _(
+                "Prinsip empat mata: Anda tidak dapat memproses pengajuan yang Anda buat, "
+                "ubah atau ajukan sendiri."
+            )
+        )
+
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise Invalid({"note": _("Catatan harus berupa teks.")})
+    note = note.strip()
+    if rule.note and not note:
+        raise Invalid({"note": _("Catatan (alasan) wajib diisi untuk aksi ini.")})
+    if rule.complete:
+        errors = completeness_errors(submission)
+        if errors:
+            raise Invalid(errors)
+
+    from_state = submission.state
+    getattr(SubmissionFlow(submission), ACTION_METHODS[action])()
+    now = timezone.now()
+    update: dict[str, Any] = {
+        "state": submission.state,
+        "version": F("version") + 1,
+        "updated_at": now,
+    }
+    if action == "submit" and submission.first_submitted_at is None:
+        update["first_submitted_at"] = now
+        update["late"] = _is_late(submission)
+    Submission.objects.filter(pk=submission.pk).update(**update)
+    submission.refresh_from_db()
+
+    files: list[dict[str, str]] = []
+    data: dict[str, Any] = {"version": submission.version}
+    if action in ("submit", "resubmit"):
+        current = submission.evidence.filter(removed_at__isnull=True)
+        files = [{"name": e.name, "sha256": e.sha256} for e in current]
+        data |= {
+            "title": submission.title,
+            "description": submission.description,
+            "years": submission.years,
+            "indicators": sorted(submission.indicators.values_list("number", flat=True)),
+            "details": submission.details,
+            "late": submission.late,
+        }
+    trail_append(
+        stream=submission.stream,
+        action=action,
+        actor=user,
+        role=rule.role,
+        from_state=from_state,
+        to_state=submission.state,
+        note=note,
+        files=files,
+        data=data,
+        submission=submission,
+        body=submission.body,
+    )
+    notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
+    return submission
+
+
+def state_label(state: str) -> str:
+    return str(SubmissionState(state).label)
