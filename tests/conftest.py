@@ -24,6 +24,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _eager_celery(settings: Any, tmp_path: Any) -> Any:
     """Tasks run inline unless a test starts a real worker; evidence goes to a temp folder."""
     celery_app.conf.task_always_eager = True
+    # A fast hasher: the real one costs a third of a second per test user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
