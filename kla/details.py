@@ -133,7 +133,7 @@ def _clean_value(field: Field, value: Any, years: list[int] | None) -> Any:
     if field.kind == "year":
         try:
             year = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(_("Tahun tidak valid.")) from None
         if year not in YEARS:
             raise ValueError(_("Tahun harus salah satu dari 2024, 2025, 2026."))

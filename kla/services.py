@@ -259,10 +259,20 @@ def _file_entry(evidence: Evidence) -> dict[str, str]:
 
 @transaction.atomic
 def evidence_add(
-    *, user: AbstractBaseUser, submission_id: int, upload: UploadedFile | None
+    *,
+    user: AbstractBaseUser,
+    submission_id: int,
+    upload: UploadedFile | None,
+    too_large: bool = False,
 ) -> Evidence:
-    """Store a new evidence file, recognised by its content, hashed while it is read."""
+    """Store a new evidence file, recognised by its content, hashed while it is read.
+
+    ``too_large``: the upload handler already dropped an oversized file while it streamed in
+    (413, after the rights and state checks).
+    """
     submission = _locked_for_operator(user, submission_id)
+    if too_large:
+        raise TooLarge(accepted_message())
     if upload is None:
         raise Invalid({"file": _("Pilih berkas untuk diunggah (kolom 'file').")})
     if upload.size is not None and upload.size > max_bytes():

@@ -42,3 +42,26 @@ def bodies_operated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Body]
     if not user.is_authenticated:
         return Body.objects.none()
     return Body.objects.filter(memberships__user=user, active=True).order_by("code")
+
+
+def waiting_for(
+    user: AbstractBaseUser | AnonymousUser, roles: Roles | None = None
+) -> QuerySet[Submission]:
+    """The visible submissions waiting for this person's duty ("Tugas saya").
+
+    An operator's drafts and returns, a verifier's submitted ones in scope, a consolidator's
+    verified ones and an auditor's consolidated ones.
+    """
+    roles = roles if roles is not None else roles_of(user)
+    duty = Q(pk__in=[])
+    if roles.operator_of:
+        duty |= Q(body_id__in=roles.operator_of, state__in=("draft", "returned"))
+    if roles.verifier_everywhere:
+        duty |= Q(state="submitted")
+    elif roles.verifier_of:
+        duty |= Q(state="submitted", body_id__in=roles.verifier_of)
+    if roles.consolidator:
+        duty |= Q(state="verified")
+    if roles.auditor:
+        duty |= Q(state="consolidated")
+    return visible_to(user, roles).filter(duty)

@@ -101,9 +101,10 @@ class TestRefusals:
         submitted.refresh_from_db()
         assert submitted.state == "submitted"
 
-    def test_a_verifier_cannot_take_the_consolidators_return(self, submitted, people):
+    def test_a_verifier_returning_what_is_already_verified_gets_409(self, submitted, people):
+        # the verifier's return leaves "submitted"; from "verified" only BAPPERIDA returns
         s = act(people["verifier"], submitted, "approve")
-        with pytest.raises(Forbidden):
+        with pytest.raises(Conflict):
             act(people["verifier"], s, "return", note="x")
 
     @pytest.mark.parametrize(

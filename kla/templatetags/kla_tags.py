@@ -1,0 +1,88 @@
+"""Template helpers of the pages: labels of states, actions and roles in the person's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from kla.models import SubmissionState
+from roles.roles import Role, Roles, roles_of
+
+register = template.Library()
+
+# What each trail action is called on the page (the trail itself keeps the API identifier).
+ACTION_LABELS: dict[str, Any] = {
+    "create": _("Dibuat"),
+    "edit": _("Diubah"),
+    "evidence_upload": _("Unggah bukti dukung"),
+    "evidence_remove": _("Bukti dukung dikeluarkan"),
+    "evidence_download": _("Unduh bukti dukung"),
+    "submit": _("Diajukan"),
+    "withdraw": _("Ditarik kembali"),
+    "approve": _("Disetujui (terverifikasi)"),
+    "return": _("Dikembalikan"),
+    "resubmit": _("Diajukan ulang"),
+    "consolidate": _("Dikonsolidasi"),
+    "audit": _("Diaudit"),
+    "nihil": _("Nihil dinyatakan"),
+    "reminder": _("Pengingat"),
+    "escalation": _("Eskalasi"),
+}
+
+ROLE_LABELS: dict[str, Any] = {
+    Role.OPERATOR: _("Operator"),
+    Role.VERIFIER: _("Verifikator"),
+    Role.CONSOLIDATOR: _("Konsolidator"),
+    Role.AUDITOR: _("Auditor"),
+    Role.ADMIN: _("Administrator"),
+}
+
+
+def request_roles(request: HttpRequest) -> Roles:
+    """The person's roles, read once per request."""
+    cached = getattr(request, "_kla_roles", None)
+    if cached is None:
+        cached = roles_of(request.user)
+        request._kla_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """``verified`` -> ``Terverifikasi``; empty for the empty state of a creation."""
+    if not value:
+        return ""
+    try:
+        return str(SubmissionState(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def action_label(value: str) -> str:
+    return str(ACTION_LABELS.get(value, value))
+
+
+@register.filter
+def role_label(value: str) -> str:
+    return str(ROLE_LABELS.get(value, value))
+
+
+@register.simple_tag(takes_context=True)
+def person_roles(context: template.Context) -> list[str]:
+    """Labels of the roles of the person making the request, for the navigation bar."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    return [str(ROLE_LABELS[name]) for name in request_roles(request).names()]
+
+
+@register.filter
+def rupiah(value: Any) -> str:
+    """1500000 -> "Rp 1.500.000"."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return "Rp " + f"{value:,}".replace(",", ".")

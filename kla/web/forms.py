@@ -1,0 +1,237 @@
+"""Page forms. They check the shape of what a person typed; the services check the rules.
+
+The per-category form is built from ``kla.details.FIELDS`` so that pages, API and the submit
+check agree on what each category holds. Detail fields are named ``detail_<key>`` on the page;
+``service_key`` and ``form_key`` translate between them and the services' ``details.<key>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kla.details import FIELDS, Field
+from kla.models import YEARS, Body, Category, Indicator, Submission, SubmissionState
+
+DETAIL_PREFIX = "detail_"
+NOTE_ACTIONS = frozenset({"return", "resubmit", "audit"})
+
+
+def form_key(service_key: str) -> str:
+    """The page field for an error key of the services (``details.kind`` -> ``detail_kind``)."""
+    if service_key.startswith("details."):
+        return DETAIL_PREFIX + service_key.removeprefix("details.")
+    return service_key
+
+
+def _detail_field(spec: Field) -> forms.Field:
+    """A form field for one detail spec; never required here, completeness is for submit."""
+    label = spec.label
+    if spec.kind == "date":
+        return forms.DateField(
+            label=label,
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        )
+    if spec.kind == "choice":
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "---------"), *spec.choices]
+        )
+    if spec.kind == "choices":
+        return forms.MultipleChoiceField(
+            label=label,
+            required=False,
+            choices=list(spec.choices),
+            widget=forms.CheckboxSelectMultiple,
+        )
+    if spec.kind == "money":
+        return forms.CharField(
+            label=label,
+            required=False,
+            max_length=30,
+            help_text=_("Rupiah utuh, misalnya 1.500.000"),
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        )
+    if spec.kind == "year":
+        return forms.TypedChoiceField(
+            label=label,
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", "---------"), *[(y, str(y)) for y in YEARS]],
+        )
+    if spec.kind == "urls":
+        return forms.CharField(
+            label=label,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("Satu tautan per baris (http:// atau https://)."),
+        )
+    return forms.CharField(label=label, required=False, max_length=1000)
+
+
+def _detail_initial(spec: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if spec.kind == "money" and isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    if spec.kind == "urls" and isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return value
+
+
+class SubmissionForm(forms.Form):
+    """The fields every category shares, then the category's own details."""
+
+    title = forms.CharField(label=_("Judul"), max_length=300, required=False)
+    description = forms.CharField(
+        label=_("Uraian"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    years = forms.TypedMultipleChoiceField(
+        label=_("Tahun"),
+        required=False,
+        coerce=int,
+        choices=[(y, str(y)) for y in YEARS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    indicators = forms.TypedMultipleChoiceField(
+        label=_("Indikator KLA"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        category: str,
+        bodies: list[Body] | None = None,
+        submission: Submission | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if submission is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(submission)
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.specs = FIELDS[category]
+        self.fields["indicators"].choices = [  # type: ignore[attr-defined]
+            (i.number, f"{i.number}. {i.name}") for i in Indicator.objects.order_by("number")
+        ]
+        if bodies is not None and len(bodies) > 1:
+            self.fields["agency"] = forms.ChoiceField(
+                label=_("Perangkat/lembaga"),
+                choices=[("", "---------"), *[(b.code, b.name) for b in bodies]],
+            )
+            self.order_fields(["agency"])
+        if submission is not None:
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, min_value=0
+            )
+        for spec in self.specs:
+            self.fields[DETAIL_PREFIX + spec.name] = _detail_field(spec)
+
+    @staticmethod
+    def initial_from(submission: Submission) -> dict[str, Any]:
+        """The form's starting values for an existing submission."""
+        initial: dict[str, Any] = {
+            "title": submission.title,
+            "description": submission.description,
+            "years": list(submission.years),
+            "indicators": list(submission.indicators.values_list("number", flat=True)),
+            "version": submission.version,
+        }
+        for spec in FIELDS[submission.category]:
+            initial[DETAIL_PREFIX + spec.name] = _detail_initial(
+                spec, submission.details.get(spec.name)
+            )
+        return initial
+
+    def common_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(DETAIL_PREFIX)]
+
+    def detail_fields(self) -> list[forms.BoundField]:
+        return [self[DETAIL_PREFIX + spec.name] for spec in self.specs]
+
+    def service_fields(self) -> dict[str, Any]:
+        """What the services take: common fields and ``details`` with the API's keys."""
+        data = self.cleaned_data
+        details: dict[str, Any] = {}
+        for spec in self.specs:
+            value = data.get(DETAIL_PREFIX + spec.name)
+            if value in (None, "", []):
+                continue
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            elif spec.kind == "urls":
+                value = [line.strip() for line in str(value).splitlines() if line.strip()]
+            details[spec.name] = value
+        return {
+            "title": data.get("title", ""),
+            "description": data.get("description", ""),
+            "years": list(data.get("years") or []),
+            "indicators": list(data.get("indicators") or []),
+            "details": details,
+        }
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Put the services' field errors on the fields they name, the rest on the form."""
+        for key, messages in errors.items():
+            name = form_key(key)
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class EvidenceForm(forms.Form):
+    """One evidence file; its kind and size are checked by the service and the handler."""
+
+    file = forms.FileField(label=_("Berkas bukti dukung"), required=False)
+
+
+class ActionForm(forms.Form):
+    """A flow action with the version the person saw and the note some actions need."""
+
+    action = forms.CharField(max_length=40)
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Catatan"), required=False, max_length=5000, widget=forms.Textarea
+    )
+
+
+class FilterForm(forms.Form):
+    """Filters of the submissions list; bad values are ignored, never an error page."""
+
+    state = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Semua")), *SubmissionState.choices]
+    )
+    category = forms.ChoiceField(
+        label=_("Kategori"), required=False, choices=[("", _("Semua")), *Category.choices]
+    )
+    agency = forms.ChoiceField(label=_("Perangkat/lembaga"), required=False)
+
+    def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if len(bodies) > 1:
+            self.fields["agency"].choices = [  # type: ignore[attr-defined]
+                ("", _("Semua")),
+                *[(b.code, b.name) for b in bodies],
+            ]
+        else:
+            del self.fields["agency"]
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters given; an invalid value counts as not given."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            key: data[key]
+            for key in ("state", "category", "agency")
+            if key in self.fields and key not in self.errors and data.get(key)
+        }
