@@ -1,4 +1,4 @@
-"""The Celery application: tasks live in ``workflows.tasks``."""
+"""The Celery application: tasks live in ``workflows.tasks`` and ``kla.tasks``."""
 
 import os
 
@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
 
 app = Celery("kla")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workflows"])
+app.autodiscover_tasks(["workflows", "kla"])

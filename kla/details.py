@@ -131,10 +131,12 @@ def _clean_value(field: Field, value: Any, years: list[int] | None) -> Any:
                 _("Masukkan rupiah utuh, tidak negatif (misalnya 1.500.000).")
             ) from None
     if field.kind == "year":
-        try:
-            year = int(value)
-        except (TypeError, ValueError, OverflowError):
-            raise ValueError(_("Tahun tidak valid.")) from None
+        # A whole number or its digits ("2025"); never a float that would be truncated.
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(_("Tahun tidak valid."))
+        year = value
         if year not in YEARS:
             raise ValueError(_("Tahun harus salah satu dari 2024, 2025, 2026."))
         if years is not None and year not in years:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -225,3 +226,71 @@ class Evidence(models.Model):
     @property
     def current(self) -> bool:
         return self.removed_at is None
+
+
+class ExportKind(models.TextChoices):
+    """What BAPPERIDA can take away: the recap workbook or the package of evidence files."""
+
+    REKAP_XLSX = "rekap_xlsx", _("Rekap pengajuan (XLSX)")
+    EVIDENCE_ZIP = "evidence_zip", _("Paket bukti dukung (ZIP)")
+
+
+class ExportState(models.TextChoices):
+    """Where an export is; the worker moves it, the page and the API read it."""
+
+    PENDING = "pending", _("Menunggu")
+    RUNNING = "running", _("Sedang dibuat")
+    DONE = "done", _("Selesai")
+    FAILED = "failed", _("Gagal")
+
+
+class Export(models.Model):
+    """One requested export, built by a Celery task; state and progress live in this row.
+
+    ``updated_at`` is the worker's heartbeat: a pending row nobody touched for a while lost
+    its broker message and is queued again by the sweep; a running row whose heartbeat stopped
+    lost its worker and may be taken over. ``attempt`` tells a late worker it was replaced.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
+    )
+    kind = models.CharField(_("jenis"), max_length=20, choices=ExportKind.choices)
+    state = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExportState.choices,
+        default=ExportState.PENDING,
+        db_index=True,
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("kemajuan"), default=0, validators=[MaxValueValidator(100)]
+    )
+    file = models.CharField(_("berkas"), max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(_("galat"), blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ekspor")
+        verbose_name_plural = _("ekspor")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "updated_at"], name="export_state_heartbeat")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="export_progress_max_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def filename(self) -> str:
+        """The name the download carries (the stored name's last part)."""
+        return self.file.rsplit("/", 1)[-1]

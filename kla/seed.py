@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -79,7 +80,7 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
 def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedReport) -> None:
     User = get_user_model()
 
-    def user(username: str, **extra: object) -> tuple[object, bool]:
+    def user(username: str, **extra: Any) -> tuple[Any, bool]:
         account = User.objects.filter(username=username).first()
         if account is not None:
             return account, False

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -93,7 +93,7 @@ def _clean_fields(
     return clean
 
 
-def _pick_body(user: AbstractBaseUser, roles: Roles, agency: Any) -> Body:
+def _pick_body(user: User, roles: Roles, agency: Any) -> Body:
     if not roles.operator_of:
         raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan."))
     if agency in (None, ""):
@@ -119,7 +119,7 @@ def _trail_data(submission: Submission, fields: Mapping[str, Any]) -> dict[str, 
 @transaction.atomic
 def submission_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     category: Any,
     agency: Any = None,
     fields: Mapping[str, Any],
@@ -164,9 +164,7 @@ def submission_create(
     return submission
 
 
-def _locked_for_operator(
-    user: AbstractBaseUser, submission_id: int, version: Any = None
-) -> Submission:
+def _locked_for_operator(user: User, submission_id: int, version: Any = None) -> Submission:
     """Load, lock and check that the caller may change this submission now."""
     roles = roles_of(user)
     submission = (
@@ -198,7 +196,7 @@ def _bump(submission: Submission) -> None:
 @transaction.atomic
 def submission_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     submission_id: int,
     fields: Mapping[str, Any],
     version: Any = None,
@@ -215,6 +213,10 @@ def submission_update(
     if errors:
         raise Invalid(errors)
     editable = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
+    if isinstance(editable.get("details"), Mapping):
+        # PATCH semantics: the fields sent replace their values, the others are kept;
+        # sending a field empty (null or "") clears it.
+        editable["details"] = {**submission.details, **editable["details"]}
     clean = _clean_fields(editable, submission.category, submission.years)
     current = {
         "title": submission.title,
@@ -260,7 +262,7 @@ def _file_entry(evidence: Evidence) -> dict[str, str]:
 @transaction.atomic
 def evidence_add(
     *,
-    user: AbstractBaseUser,
+    user: User,
     submission_id: int,
     upload: UploadedFile | None,
     too_large: bool = False,
@@ -310,7 +312,7 @@ def evidence_add(
 
 
 @transaction.atomic
-def evidence_remove(*, user: AbstractBaseUser, submission_id: int, evidence_id: int) -> Evidence:
+def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
     """Take a file out of the current set; it stays stored and in the trail."""
     submission = _locked_for_operator(user, submission_id)
     evidence = submission.evidence.filter(pk=evidence_id, removed_at__isnull=True).first()
@@ -349,7 +351,7 @@ def _reading_role(roles: Roles, submission: Submission) -> str:
 
 
 @transaction.atomic
-def evidence_download(*, user: AbstractBaseUser, submission_id: int, evidence_id: int) -> Evidence:
+def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
     """Record that the caller reads a file (the trail shows who read personal data)."""
     roles = roles_of(user)
     submission = visible_to(user, roles).filter(pk=submission_id).first()

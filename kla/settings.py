@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "workflows.context_processors.notifications",
             ],
         },
     },
@@ -175,13 +176,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -189,6 +191,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The SLA sweep (escalations, reminders, the email outbox) every few minutes; what it
+# sends is claimed in the database, so overlapping sweeps are harmless.
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "workflows.tasks.sla_sweep_task",
+        "schedule": float(envint("SLA_SWEEP_SECONDS", 300)),
+    },
+    # Exports whose message was lost (broker down, worker killed) are queued again.
+    "requeue-stale-exports": {
+        "task": "kla.tasks.requeue_stale_exports",
+        "schedule": float(envint("EXPORT_REQUEUE_SECONDS", 300)),
+    },
+}
 
 REST_FRAMEWORK = {
     # Token first: it answers anonymous requests with WWW-Authenticate, hence 401, not 403.

@@ -22,13 +22,17 @@ FORM_OVERHEAD = 64 * 1024
 class EvidenceSizeLimitHandler(TemporaryFileUploadHandler):
     """Spools to a temporary file, refusing any file over the configured size."""
 
+    def _flag(self, too_large: bool) -> None:
+        # The view reads this after parsing: 413 instead of a form without its file.
+        setattr(self.request, "evidence_too_large", too_large)  # noqa: B010
+
     def handle_raw_input(
         self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
     ) -> tuple[QueryDict, MultiValueDict[str, Any]] | None:
-        self.request.evidence_too_large = False  # type: ignore[attr-defined]
+        self._flag(False)
         if content_length and content_length > max_bytes() + FORM_OVERHEAD:
             # Announced as too large: answer without reading the body at all.
-            self.request.evidence_too_large = True  # type: ignore[attr-defined]
+            self._flag(True)
             return QueryDict(encoding=encoding), MultiValueDict()
         self._received = 0
         return None
@@ -36,7 +40,7 @@ class EvidenceSizeLimitHandler(TemporaryFileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self._received = start + len(raw_data)
         if self._received > max_bytes():
-            self.request.evidence_too_large = True  # type: ignore[attr-defined]
+            self._flag(True)
             if self.file is not None:
                 self.file.close()
             raise StopUpload(connection_reset=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import models
 from django.db.models import Q
 
@@ -73,7 +73,7 @@ class Roles:
 NOBODY = Roles()
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> Roles:
+def roles_of(user: User | AnonymousUser) -> Roles:
     """Read a person's roles from the database (a handful of indexed queries)."""
     if not user.is_authenticated or not user.is_active:
         return NOBODY

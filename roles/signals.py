@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -23,7 +23,7 @@ from workflows.trail import SYSTEM_STREAM, trail_append
 from .models import BodyUserObjectPermission, Membership
 from .roles import Role
 
-current_actor: ContextVar[AbstractBaseUser | None] = ContextVar("current_actor", default=None)
+current_actor: ContextVar[User | None] = ContextVar("current_actor", default=None)
 
 
 class ActorMiddleware:

@@ -7,7 +7,7 @@ Everything else is invisible, and the pages and API answer 404 for it.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from kla.models import Body, Submission
@@ -27,7 +27,7 @@ def visibility_filter(roles: Roles) -> Q | None:
 
 
 def visible_to(
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     roles: Roles | None = None,
     queryset: QuerySet[Submission] | None = None,
 ) -> QuerySet[Submission]:
@@ -37,16 +37,14 @@ def visible_to(
     return qs.none() if q is None else qs.filter(q)
 
 
-def bodies_operated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Body]:
+def bodies_operated_by(user: User | AnonymousUser) -> QuerySet[Body]:
     """The active bodies this person drafts for."""
     if not user.is_authenticated:
         return Body.objects.none()
     return Body.objects.filter(memberships__user=user, active=True).order_by("code")
 
 
-def waiting_for(
-    user: AbstractBaseUser | AnonymousUser, roles: Roles | None = None
-) -> QuerySet[Submission]:
+def waiting_for(user: User | AnonymousUser, roles: Roles | None = None) -> QuerySet[Submission]:
     """The visible submissions waiting for this person's duty ("Tugas saya").
 
     An operator's drafts and returns, a verifier's submitted ones in scope, a consolidator's

@@ -5,6 +5,7 @@ from django.contrib import admin
 from kla.admin import ReadOnlyAdmin
 
 from .models import TrailEvent
+from .sla_admin import CalendarDayAdmin  # noqa: F401 -- registers the SLA admins
 
 
 @admin.register(TrailEvent)

@@ -12,3 +12,5 @@ class WorkflowsConfig(AppConfig):
         from .guard import register_sqlite_function
 
         connection_created.connect(register_sqlite_function, dispatch_uid="kla_trail_flush")
+
+        from . import sla_signals  # noqa: F401 -- connects the SLA receivers

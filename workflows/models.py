@@ -103,3 +103,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The SLA timers and the working calendar live in their own module; imported here so that
+# Django registers them with this app.
+from .sla_models import (  # noqa: E402
+    CalendarDay,
+    DayKind,
+    Escalation,
+    NihilDeclaration,
+    Reminder,
+    Timer,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "CalendarDay",
+    "DayKind",
+    "Escalation",
+    "NihilDeclaration",
+    "Notification",
+    "Reminder",
+    "Timer",
+    "TrailEvent",
+    "TrailStream",
+]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kla.models import Submission
@@ -23,7 +25,7 @@ from .models import Notification
 logger = logging.getLogger(__name__)
 
 
-def verifiers_of(submission: Submission) -> QuerySet[AbstractBaseUser]:
+def verifiers_of(submission: Submission) -> QuerySet[User]:
     """Verifiers whose scope holds the submission's body."""
     User = get_user_model()
     return User.objects.filter(
@@ -37,11 +39,11 @@ def verifiers_of(submission: Submission) -> QuerySet[AbstractBaseUser]:
     ).distinct()
 
 
-def members_of_group(role: Role) -> QuerySet[AbstractBaseUser]:
+def members_of_group(role: Role) -> QuerySet[User]:
     return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()
 
 
-def operators_of(submission: Submission) -> QuerySet[AbstractBaseUser]:
+def operators_of(submission: Submission) -> QuerySet[User]:
     return (
         get_user_model()
         .objects.filter(memberships__body=submission.body_id, is_active=True)
@@ -51,7 +53,7 @@ def operators_of(submission: Submission) -> QuerySet[AbstractBaseUser]:
 
 def recipients_for(
     submission: Submission, to_state: str, note: str
-) -> tuple[Iterable[AbstractBaseUser], str, str]:
+) -> tuple[Iterable[User], str, str]:
     """The people a transition into ``to_state`` concerns, with a title and message."""
     label = f"#{submission.pk} {submission.title}"
     if to_state == "returned":
@@ -66,10 +68,13 @@ def recipients_for(
 
 
 def notify_transition(
-    *, submission: Submission, to_state: str, note: str, actor: AbstractBaseUser
+    *, submission: Submission, to_state: str, note: str, actor: User
 ) -> list[int]:
     """Write the notification rows a transition owes and queue their email after commit."""
-    people, title, message = recipients_for(submission, to_state, note)
+    # Stored text is read later by other people: it is written in the site's language (Indonesian),
+    # not in the language the actor happened to choose for their own pages.
+    with translation.override(settings.LANGUAGE_CODE):
+        people, title, message = recipients_for(submission, to_state, note)
     rows = [
         Notification(
             user=person,

@@ -9,9 +9,10 @@ transaction holding the submission's row lock, so a second actor on a stale stat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,6 +27,7 @@ from roles.visibility import visible_to
 from .flow import ACTION_METHODS, SubmissionFlow, rule_of, transition_from, transitions_of
 from .models import TrailEvent
 from .notify import notify_transition
+from .sla import timer_start
 from .trail import trail_append
 
 # Events by which a person has "created, edited or submitted" a submission (four eyes).
@@ -54,7 +56,7 @@ def holds(roles: Roles, role: Role, submission: Submission) -> bool:
     return False
 
 
-def authored_by(user: AbstractBaseUser, submission: Submission) -> bool:
+def authored_by(user: User, submission: Submission) -> bool:
     """Four eyes: did this person create, edit or submit the submission?"""
     return TrailEvent.objects.filter(
         submission=submission, actor=user, action__in=AUTHORING_ACTIONS
@@ -85,13 +87,48 @@ def completeness_errors(submission: Submission) -> dict[str, str]:
     return errors
 
 
+@dataclass(frozen=True)
+class ActionFacts:
+    """What ``allowed_actions`` reads from the trail about one person and one submission."""
+
+    authored: bool
+    latest_flow_actor_id: int | None
+
+
+def action_facts(*, user: User, submission_ids: list[int]) -> dict[int, ActionFacts]:
+    """The trail facts for many submissions in two queries (for lists)."""
+    authored = set(
+        TrailEvent.objects.filter(
+            submission_id__in=submission_ids, actor=user, action__in=AUTHORING_ACTIONS
+        ).values_list("submission_id", flat=True)
+    )
+    latest: dict[int, int | None] = {}
+    rows = (
+        TrailEvent.objects.filter(submission_id__in=submission_ids, action__in=FLOW_ACTIONS)
+        .order_by("submission_id", "-seq")
+        .values_list("submission_id", "actor_id")
+    )
+    for submission_id, actor_id in rows:
+        latest.setdefault(submission_id, actor_id)
+    return {
+        pk: ActionFacts(authored=pk in authored, latest_flow_actor_id=latest.get(pk))
+        for pk in submission_ids
+    }
+
+
 def allowed_actions(
-    *, user: AbstractBaseUser, submission: Submission, roles: Roles | None = None
+    *,
+    user: User,
+    submission: Submission,
+    roles: Roles | None = None,
+    facts: ActionFacts | None = None,
 ) -> list[str]:
-    """What the caller's roles, the state and four eyes allow now (notes and fields aside)."""
+    """What the caller's roles, the state and four eyes allow now (notes and fields aside).
+
+    ``facts`` (from ``action_facts``) saves the per-submission trail queries on lists.
+    """
     roles = roles if roles is not None else roles_of(user)
     allowed = []
-    authored: bool | None = None
     for action in ACTION_METHODS:
         transition = transition_from(action, submission.state)
         if transition is None:
@@ -101,15 +138,12 @@ def allowed_actions(
             continue
         if rule.role == Role.VERIFIER and not roles.verifies(submission.body_id):
             continue
-        if rule.four_eyes:
-            if authored is None:
-                authored = authored_by(user, submission)
-            if authored:
-                continue
-        if rule.own_latest:
-            latest = _latest_flow_event(submission)
-            if latest is None or latest.actor_id != user.pk:
-                continue
+        if (rule.four_eyes or rule.own_latest) and facts is None:
+            facts = action_facts(user=user, submission_ids=[submission.pk])[submission.pk]
+        if rule.four_eyes and facts is not None and facts.authored:
+            continue
+        if rule.own_latest and facts is not None and facts.latest_flow_actor_id != user.pk:
+            continue
         allowed.append(action)
     return allowed
 
@@ -121,7 +155,7 @@ def _is_late(submission: Submission) -> bool:
 @transaction.atomic
 def submission_act(
     *,
-    user: AbstractBaseUser,
+    user: User,
     submission_id: int,
     action: Any,
     note: Any = "",
@@ -226,6 +260,7 @@ def submission_act(
         body=submission.body,
     )
     notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
+    timer_start(submission=submission, at=now)
     return submission
 
 

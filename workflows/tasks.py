@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from .models import Notification
@@ -43,3 +43,36 @@ def send_notification_emails(ids: list[int] | None = None) -> int:
             row.save(update_fields=["emailed_at"])
             sent += 1
     return sent
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=30,
+    retry_kwargs={"max_retries": 3},
+    acks_late=True,
+    # A sweep that waited longer than the beat interval is superseded by the next one.
+    expires=600,
+)
+def sla_sweep_task(now: str | None = None) -> dict[str, int]:
+    """The beat task: the SLA sweep as of ``now`` (ISO 8601, default the present moment).
+
+    Idempotent: what it sends is claimed through UNIQUE constraints, so overlapping or
+    retried sweeps never send anything twice.
+    """
+    import datetime as dt
+
+    from kla.models import WIB
+
+    from .sweep import sla_sweep
+
+    moment = None
+    if now:
+        moment = dt.datetime.fromisoformat(now)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=WIB)
+    result = sla_sweep(now=moment)
+    return {
+        "escalations": result.escalations,
+        "reminders": result.reminders,
+        "emails": result.emails,
+    }

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -81,9 +81,12 @@ def event_record(event: TrailEvent, stream_name: str) -> dict[str, Any]:
 
 
 def _locked_head(name: str) -> TrailStream:
+    head = TrailStream.objects.select_for_update().filter(name=name).first()
+    if head is not None:
+        return head
     try:
         with transaction.atomic():
-            TrailStream.objects.get_or_create(name=name)
+            TrailStream.objects.create(name=name)
     except IntegrityError:
         pass  # another transaction created it first; the lock below waits for it
     return TrailStream.objects.select_for_update().get(name=name)
@@ -93,7 +96,7 @@ def trail_append(
     *,
     stream: str,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     role: str = "",
     from_state: str = "",
     to_state: str = "",

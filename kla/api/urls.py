@@ -1,1 +1,63 @@
-urlpatterns: list = []
+"""The JSON API's URLs, included at /api/v1/.
+
+Ids are matched as any path segment and parsed by the views, so that a non-integer id is a
+JSON 404 like any other id the caller may not see.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+from drf_spectacular.views import SpectacularAPIView
+
+from . import compliance, consolidation, notifications, sla, views
+
+app_name = "api"
+
+urlpatterns: list[URLPattern] = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("nihil/", sla.NihilView.as_view(), name="nihil"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("submissions/", views.SubmissionListView.as_view(), name="submissions"),
+    path(
+        "submissions/<str:submission_id>/",
+        views.SubmissionDetailView.as_view(),
+        name="submission",
+    ),
+    path(
+        "submissions/<str:submission_id>/evidence/",
+        views.EvidenceListView.as_view(),
+        name="evidence",
+    ),
+    path(
+        "submissions/<str:submission_id>/evidence/<str:evidence_id>/",
+        views.EvidenceDetailView.as_view(),
+        name="evidence-item",
+    ),
+    path(
+        "submissions/<str:submission_id>/actions/",
+        views.ActionView.as_view(),
+        name="actions",
+    ),
+    path("submissions/<str:submission_id>/trail/", views.TrailView.as_view(), name="trail"),
+    path("tasks/", views.TaskListView.as_view(), name="tasks"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/read/",
+        notifications.NotificationReadAllView.as_view(),
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/<str:notification_id>/read/",
+        notifications.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+    path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+    path("coverage/", consolidation.CoverageView.as_view(), name="coverage"),
+    path("exports/", consolidation.ExportListView.as_view(), name="exports"),
+    path("exports/<str:export_id>/", consolidation.ExportDetailView.as_view(), name="export"),
+    path(
+        "exports/<str:export_id>/download/",
+        consolidation.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
+]

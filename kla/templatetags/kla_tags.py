@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, Any] = {
     "nihil": _("Nihil dinyatakan"),
     "reminder": _("Pengingat"),
     "escalation": _("Eskalasi"),
+    "export_download": _("Ekspor diunduh"),
 }
 
 ROLE_LABELS: dict[str, Any] = {

@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kla.details import FIELDS
+from kla.duplicates import annotate_duplicates
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible, ServiceError, TooLarge
 from kla.evidence import ACCEPTED_LABEL
 from kla.models import Body, Category, Submission, SubmissionState
@@ -38,6 +39,7 @@ from kla.services import (
 )
 from kla.templatetags.kla_tags import request_roles, rupiah
 from roles.visibility import bodies_operated_by, visible_to
+from workflows.audit import submission_chain_for
 from workflows.services import allowed_actions, completeness_errors, submission_act
 
 from .forms import NOTE_ACTIONS, ActionForm, EvidenceForm, FilterForm, SubmissionForm
@@ -207,6 +209,8 @@ def _detail_page(
             }
         )
     evidence = list(submission.evidence.select_related("uploaded_by"))
+    # The same file handed in elsewhere, as far as this person can see (kla.duplicates).
+    annotate_duplicates(user=request.user, evidence=[e for e in evidence if e.current], roles=roles)
     context: dict[str, Any] = {
         "submission": submission,
         "details": _detail_display(submission),
@@ -214,6 +218,7 @@ def _detail_page(
         "current_evidence": [e for e in evidence if e.current],
         "removed_evidence": [e for e in evidence if not e.current],
         "events": list(submission.trail.order_by("seq")),
+        "chain": submission_chain_for(roles=roles, submission=submission),
         "buttons": buttons,
         "can_edit": can_edit,
         "evidence_form": evidence_form or EvidenceForm(),

@@ -91,6 +91,17 @@ class TestUpdate:
         event = TrailEvent.objects.filter(submission=s).latest("seq")
         assert event.action == "edit" and event.data["changed"] == ["title"]
 
+    def test_patching_details_keeps_the_fields_not_sent(self, draft, operator):
+        s = update(user=operator, submission_id=draft.pk, fields={"details": {"number": "13"}})
+        assert s.details == {**f.COMPLETE_DETAILS["regulation"], "number": "13"}
+        s = update(user=operator, submission_id=draft.pk, fields={"details": {"number": None}})
+        assert "number" not in s.details and s.details["kind"] == "perwali"
+
+    def test_a_float_year_is_refused_not_truncated(self, operator):
+        with pytest.raises(Invalid) as exc:
+            create(operator, "program", years=[2025], details={"year": 2025.7})
+        assert "details.year" in exc.value.errors
+
     def test_a_bad_date_changes_nothing(self, draft, operator):
         with pytest.raises(Invalid):
             update(

@@ -1,0 +1,196 @@
+"""Evidence package (and recap workbook) cost at two sizes, measured in one run:
+``python -m bench.exports`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
+
+In a scratch database (Django's test-database machinery; dropped at the end) and a temporary
+storage folder it creates, in bulk, verified submissions with two small evidence files each:
+a tenth of the full size first (``BENCH_EXPORT_SIZES``, ``500,5000`` submissions by default:
+1,000 then 10,000 files), and builds the evidence package and the recap workbook for a
+consolidator at each size, printing the time and the peak of Python memory (tracemalloc) and
+the ratios of the large run to the small one. The package is written as a stream, so the
+peak must stay flat (ratio near 1) while the time grows linearly (time per file ratio near 1).
+The workbook is printed for comparison only: openpyxl's write-only mode spools rows to disk
+but reads each sheet's XML back whole when saving, so its peak grows with the largest sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "500,5000").split(",") if s]
+FILES_PER_SUBMISSION = 2
+SCRATCH_DB = "bench_kla_exports"
+BATCH = 1000
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _scratch(storage_dir: str) -> Any:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
+    os.environ["EVIDENCE_ROOT"] = storage_dir
+    import django
+
+    django.setup()
+    from django.db import connections
+    from django.test.utils import setup_databases
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench.exports needs DATABASE_URL naming a PostgreSQL server")
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = SCRATCH_DB
+    return setup_databases(
+        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+    )
+
+
+def _world() -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from kla.models import Body, BodyKind, Indicator, Instruction
+
+    User = get_user_model()
+    instruction = Instruction.objects.create(
+        number=2,
+        year=2026,
+        title="Bench",
+        issued_on=dt.date(2026, 3, 17),
+        deadline=dt.date(2026, 4, 1),
+    )
+    bodies = Body.objects.bulk_create(
+        Body(code=f"b{n}", name=f"Perangkat {n}", kind=BodyKind.PERANGKAT_DAERAH) for n in range(40)
+    )
+    csv_path = Path(__file__).resolve().parents[1] / "kla" / "data" / "indicators.csv"
+    with csv_path.open(encoding="utf-8") as handle:
+        indicators = Indicator.objects.bulk_create(
+            Indicator(number=int(r["number"]), cluster=r["cluster"], name=r["name"])
+            for r in csv.DictReader(handle)
+        )
+    operator = User.objects.create(username="op", email="op@example.test")
+    consolidator = User.objects.create(username="bapperida", email="b@example.test")
+    consolidator.groups.add(Group.objects.get_or_create(name="consolidator")[0])
+    return {
+        "instruction": instruction,
+        "bodies": bodies,
+        "indicators": indicators,
+        "operator": operator,
+        "consolidator": consolidator,
+        "made": 0,
+    }
+
+
+def _grow(world: dict[str, Any], total: int) -> None:
+    """Add verified submissions, their indicators and files (stored for real) up to ``total``."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from kla.models import Evidence, Submission
+
+    through = Submission.indicators.through
+    indicators = world["indicators"]
+    now = timezone.now()
+    while world["made"] < total:
+        start = world["made"]
+        size = min(BATCH, total - start)
+        subs = Submission.objects.bulk_create(
+            Submission(
+                instruction=world["instruction"],
+                body=world["bodies"][(start + i) % len(world["bodies"])],
+                category="program" if (start + i) % 2 else "regulation",
+                title=f"Pengajuan {start + i}",
+                years=[2025],
+                details={"program": "P", "funding_source": "APBD", "budget": 1000 + i},
+                state="verified",
+                created_by=world["operator"],
+                first_submitted_at=now,
+            )
+            for i in range(size)
+        )
+        links = []
+        files = []
+        for i, s in enumerate(subs):
+            n = start + i
+            links.append(through(submission=s, indicator=indicators[n % 24]))
+            if n % 3 == 0:
+                links.append(through(submission=s, indicator=indicators[(n + 7) % 24]))
+            for k in range(FILES_PER_SUBMISSION):
+                content = PDF + f"% {n}-{k}\n".encode() * 40
+                name = default_storage.save(f"evidence/{s.pk}/{k}", ContentFile(content))
+                files.append(
+                    Evidence(
+                        submission=s,
+                        file=name,
+                        name=f"bukti-{k}.pdf",
+                        size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        content_type="application/pdf",
+                        uploaded_by=world["operator"],
+                    )
+                )
+        through.objects.bulk_create(links)
+        Evidence.objects.bulk_create(files)
+        world["made"] += size
+
+
+def _measure(build: Callable[..., None], user: Any) -> tuple[float, int, int]:
+    """Time, peak traced memory and output size of one build into a temporary file."""
+    with tempfile.TemporaryFile() as out:
+        tracemalloc.start()
+        start = time.perf_counter()
+        build(user=user, out=out, progress=lambda done, total: None)
+        elapsed = time.perf_counter() - start
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out.seek(0, os.SEEK_END)
+        return elapsed, peak, out.tell()
+
+
+def main() -> None:
+    storage_dir = tempfile.mkdtemp(prefix="bench-kla-exports-")
+    old_config = _scratch(storage_dir)
+    try:
+        from django.utils import translation
+
+        from kla.export_builders import build_evidence_zip, build_rekap
+
+        translation.activate("id")
+        world = _world()
+        results: dict[str, list[tuple[int, float, int]]] = {"evidence_zip": [], "rekap_xlsx": []}
+        for count in SIZES:
+            _grow(world, count)
+            files = count * FILES_PER_SUBMISSION
+            for kind, build in (("evidence_zip", build_evidence_zip), ("rekap_xlsx", build_rekap)):
+                elapsed, peak, size = _measure(build, world["consolidator"])
+                results[kind].append((files, elapsed, peak))
+                print(
+                    f"{kind}: {count:>6} submissions, {files:>6} files: {elapsed:7.2f} s, "
+                    f"{elapsed / files * 1e3:6.2f} ms per file, peak {peak / 2**20:6.2f} MiB, "
+                    f"output {size / 2**20:7.2f} MiB",
+                    flush=True,
+                )
+        if len(SIZES) > 1:
+            for kind, rows in results.items():
+                (f_small, t_small, p_small), (f_large, t_large, p_large) = rows[0], rows[-1]
+                print(
+                    f"{kind}: at {f_large} / at {f_small} files: "
+                    f"time per file x{(t_large / f_large) / (t_small / f_small):.2f} "
+                    f"(linear: ~1), peak memory x{p_large / p_small:.2f} (flat: ~1)"
+                )
+    finally:
+        from django.test.utils import teardown_databases
+
+        teardown_databases(old_config, verbosity=0)
+        shutil.rmtree(storage_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Serializers of the JSON API: the shapes DESIGN's "Interfaces" section lists.
+
+Output serializers read prefetched rows (see ``views.submission_queryset``). Input is checked
+here only for shape and type; formats and rules are the services' (``kla.services``,
+``workflows.services``), which answer field by field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+
+from kla.duplicates import prime_duplicates, serialized_duplicates
+from kla.models import Body, Category, Evidence, Submission, SubmissionState
+from workflows.flow import ACTION_METHODS
+from workflows.models import Notification, TrailEvent
+from workflows.services import allowed_actions
+
+# The largest value a PostgreSQL bigint holds: ids beyond it cannot exist.
+MAX_ID = 2**63 - 1
+
+
+class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
+    """One evidence file as the API shows it, with the same file elsewhere (``duplicates``)."""
+
+    duplicates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ("id", "name", "size", "sha256", "uploaded_at", "duplicates")
+        read_only_fields = fields
+
+    def get_duplicates(self, obj: Evidence) -> list[dict[str, Any]]:
+        # Only the other submissions the caller may see (kla.duplicates).
+        return serialized_duplicates(self, obj)
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    """A submission with what the caller may do with it now.
+
+    The view puts ``roles`` (read once per request) in the context; ``allowed_actions``
+    comes from the action service's own rules.
+    """
+
+    agency = serializers.CharField(source="body.code", read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+    indicators = serializers.SerializerMethodField()
+    evidence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = (
+            "id",
+            "agency",
+            "category",
+            "title",
+            "description",
+            "state",
+            "version",
+            "late",
+            "due_at",
+            "allowed_actions",
+            "indicators",
+            "years",
+            "details",
+            "evidence",
+        )
+        read_only_fields = fields
+
+    def get_allowed_actions(self, obj: Submission) -> list[str]:
+        request = self.context["request"]
+        return allowed_actions(
+            user=request.user,
+            submission=obj,
+            roles=self.context["roles"],
+            facts=self.context.get("facts", {}).get(obj.pk),
+        )
+
+    def get_indicators(self, obj: Submission) -> list[int]:
+        # Reads the prefetch cache: sorting in Python keeps it one query per page.
+        return sorted(indicator.number for indicator in obj.indicators.all())
+
+    def get_evidence(self, obj: Submission) -> list[dict[str, Any]]:
+        current = getattr(obj, "current_evidence", None)
+        if current is None:
+            current = list(obj.evidence.filter(removed_at__isnull=True))
+        prime_duplicates(self, obj, current)  # one query for the whole page (kla.duplicates)
+        return list(EvidenceSerializer(current, many=True, context=self.context).data)
+
+
+class SubmissionWriteSerializer(serializers.Serializer[Any]):
+    """The fields a draft is created or edited with (documentation of the request body)."""
+
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    agency = serializers.CharField(required=False, help_text="Body code, when you have several")
+    title = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    years = serializers.ListField(child=serializers.IntegerField(), required=False)
+    indicators = serializers.ListField(child=serializers.IntegerField(), required=False)
+    details = serializers.DictField(required=False)
+    version = serializers.IntegerField(required=False, help_text="PATCH only: 409 when stale")
+
+
+class VersionSerializer(serializers.Serializer[Any]):
+    """The optional ``version`` an edit or an action carries."""
+
+    version = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ActionSerializer(serializers.Serializer[Any]):
+    """``{action, note, version?}``; the action service checks the action and the note."""
+
+    action = serializers.ChoiceField(choices=list(ACTION_METHODS))
+    note = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SubmissionFilterSerializer(serializers.Serializer[Any]):
+    """The list's filters; an unknown value is refused with what is accepted."""
+
+    state = serializers.CharField(required=False)
+    agency = serializers.CharField(required=False)
+    category = serializers.CharField(required=False)
+
+    def validate_state(self, value: str) -> str:
+        if value not in SubmissionState.values:
+            raise ValidationError(
+                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(SubmissionState.values)
+            )
+        return value
+
+    def validate_category(self, value: str) -> str:
+        if value not in Category.values:
+            raise ValidationError(
+                _("Kategori tidak dikenal; pilih dari: %s.") % ", ".join(Category.values)
+            )
+        return value
+
+    def validate_agency(self, value: str) -> str:
+        if not Body.objects.filter(code=value).exists():
+            raise ValidationError(_("Kode perangkat tidak dikenal: %s.") % value)
+        return value
+
+
+class TrailEventSerializer(serializers.ModelSerializer[TrailEvent]):
+    """One trail event, with the hashes that chain it."""
+
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = TrailEvent
+        fields = (
+            "seq",
+            "at",
+            "actor",
+            "role",
+            "action",
+            "from_state",
+            "to_state",
+            "note",
+            "files",
+            "prev_hash",
+            "hash",
+        )
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    """One of the caller's notifications."""
+
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "submission", "title", "message", "created_at", "read_at")
+        read_only_fields = fields
+
+
+class TokenResponseSerializer(serializers.Serializer[Any]):
+    """``{token}``, for the schema."""
+
+    token = serializers.CharField()
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every key and value inside ``value`` with its dotted path, without recursion."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        yield where, item
+        if isinstance(item, dict):
+            for key, child in item.items():
+                yield where, key
+                stack.append((f"{where}.{key}" if where else str(key), child))
+        elif isinstance(item, list):
+            stack.extend((where, child) for child in item)
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. "\ud800" in the JSON
+        return True
+    return False
+
+
+def json_object(data: Any) -> dict[str, Any]:
+    """The request body as a JSON object whose text the database can store, else 400.
+
+    PostgreSQL refuses NUL characters and lone surrogates with an error, so they are refused
+    here, field by field, before any service sees them.
+    """
+    if not isinstance(data, dict):
+        raise ParseError(_("Isi permintaan harus berupa objek JSON."))
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        for where, item in _walk(value, str(key)):
+            if isinstance(item, str) and _bad_text(item):
+                errors.setdefault(where, [_("Teks memuat karakter yang tidak diizinkan.")])
+        if isinstance(key, str) and _bad_text(key):
+            errors.setdefault("detail", [_("Nama kolom memuat karakter yang tidak diizinkan.")])
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def object_id(value: str) -> int:
+    """A URL id as an integer; anything else cannot name a row, so the caller gets 404."""
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID or int(value) == 0:
+        raise NotFound(_("Tidak ditemukan."))
+    return int(value)

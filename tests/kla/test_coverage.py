@@ -1,0 +1,240 @@
+"""Indicator coverage: the counts by state, the bodies, the gaps, and who may see them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from kla.coverage import coverage_by_cluster, coverage_compute
+from kla.errors import Forbidden
+from kla.models import Indicator
+from roles.roles import roles_of
+from tests import factories as f
+
+from .world import logged_in, make, real_indicators, unique_pdf
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/coverage/"
+
+
+@pytest.fixture
+def world(operator: Any, other_operator: Any, people: dict[str, Any]) -> dict[str, Any]:
+    """Dinkes and Dinsos submissions in every state, for indicators 9, 13 and 17."""
+    real_indicators()
+    dinkes, dinsos = operator, other_operator
+    return {
+        "draft": make(dinkes, "draft", people, indicators=[17]),
+        "submitted": make(
+            dinkes,
+            "submitted",
+            people,
+            indicators=[13, 17],
+            files=[unique_pdf("b1"), unique_pdf("b2")],
+            removed=1,
+        ),
+        "verified": make(dinsos, "verified", people, indicators=[9]),
+        "consolidated": make(dinsos, "consolidated", people, indicators=[17]),
+        "audited": make(dinkes, "audited", people, indicators=[13]),
+        "returned": make(dinsos, "returned", people, indicators=[9]),
+    }
+
+
+def by_number(rows: list[Any]) -> dict[int, Any]:
+    return {row.number: row for row in rows}
+
+
+def test_counts_submissions_and_current_files_by_state_group(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    rows = by_number(coverage_compute(user=consolidator))
+    assert len(rows) == 24
+    # The never-submitted draft is private to its body; the removed file never counts.
+    assert rows[17].submissions == {
+        "in_progress": 1,
+        "verified": 0,
+        "consolidated": 1,
+        "audited": 0,
+    }
+    assert rows[17].evidence == {"in_progress": 2, "verified": 0, "consolidated": 1, "audited": 0}
+    assert rows[13].submissions == {
+        "in_progress": 1,
+        "verified": 0,
+        "consolidated": 0,
+        "audited": 1,
+    }
+    assert rows[13].evidence == {"in_progress": 2, "verified": 0, "consolidated": 0, "audited": 1}
+    assert rows[9].submissions == {"in_progress": 1, "verified": 1, "consolidated": 0, "audited": 0}
+    assert rows[9].evidence["verified"] == 1
+
+
+def test_names_the_contributing_bodies(world: dict[str, Any], consolidator: Any) -> None:
+    rows = by_number(coverage_compute(user=consolidator))
+    assert rows[17].bodies == ["dinkes", "dinsos"]
+    assert rows[13].bodies == ["dinkes"]
+    assert rows[9].bodies == ["dinsos"]
+    assert rows[1].bodies == []
+
+
+def test_flags_indicators_without_verified_evidence(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    rows = by_number(coverage_compute(user=consolidator))
+    assert not rows[17].no_verified_evidence
+    assert not rows[13].no_verified_evidence
+    assert not rows[9].no_verified_evidence
+    assert all(rows[n].no_verified_evidence for n in range(1, 25) if n not in (9, 13, 17))
+
+
+def test_only_what_the_caller_may_see_counts(
+    world: dict[str, Any], other_body: Any, consolidator: Any
+) -> None:
+    scoped = f.make_scoped_verifier([other_body], "verifikator-dinsos")
+    rows = by_number(coverage_compute(user=scoped))
+    assert rows[17].submissions["consolidated"] == 1
+    assert rows[17].submissions["in_progress"] == 0
+    assert rows[17].bodies == ["dinsos"]
+    assert rows[13].submissions_total == 0
+    assert rows[13].no_verified_evidence
+
+
+def test_operators_and_people_without_a_role_may_not_see_coverage(
+    world: dict[str, Any], operator: Any, outsider: Any
+) -> None:
+    for person in (operator, outsider):
+        with pytest.raises(Forbidden):
+            coverage_compute(user=person)
+
+
+def test_query_count_does_not_grow_with_the_data(
+    world: dict[str, Any],
+    consolidator: Any,
+    operator: Any,
+    people: dict[str, Any],
+    django_assert_num_queries: Any,
+) -> None:
+    roles = roles_of(consolidator)
+    with django_assert_num_queries(4):
+        coverage_compute(user=consolidator, roles=roles)
+    for n in (1, 2, 3, 4, 5):
+        make(operator, "verified", people, indicators=[n, n + 5])
+    with django_assert_num_queries(4):
+        rows = by_number(coverage_compute(user=consolidator, roles=roles))
+    assert rows[1].submissions["verified"] == 1
+
+
+def test_groups_by_cluster_in_order(world: dict[str, Any], consolidator: Any) -> None:
+    clusters = coverage_by_cluster(coverage_compute(user=consolidator))
+    assert [c.code for c in clusters] == ["kelembagaan", "k1", "k2", "k3", "k4", "k5"]
+    assert [len(c.indicators) for c in clusters] == [3, 3, 5, 6, 3, 4]
+    k3 = clusters[3]
+    assert k3.covered == 2  # 13 and 17
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def test_coverage_page_shows_the_clusters_and_gaps(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    response = logged_in(consolidator).get(reverse("coverage"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Klaster III: Kesehatan Dasar dan Kesejahteraan" in body
+    assert "21 dari 24 indikator belum memiliki bukti dukung terverifikasi" in body
+    assert reverse("coverage-indicator", args=[17]) in body
+    assert ">Bobot</th>" not in body  # no weight entered, no invented score
+
+
+def test_coverage_page_shows_a_weight_an_administrator_entered(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    Indicator.objects.filter(number=4).update(weight=Decimal("42.50"))
+    body = logged_in(consolidator).get(reverse("coverage")).content.decode()
+    assert ">Bobot</th>" in body
+    assert "42" in body
+
+
+@pytest.mark.parametrize("who", ["verifier", "auditor"])
+def test_verifiers_and_auditors_see_the_coverage_page(
+    world: dict[str, Any], who: str, people: dict[str, Any]
+) -> None:
+    assert logged_in(people[who]).get(reverse("coverage")).status_code == 200
+
+
+def test_operator_and_outsider_are_refused_the_coverage_page(
+    world: dict[str, Any], operator: Any, outsider: Any
+) -> None:
+    for person in (operator, outsider):
+        assert logged_in(person).get(reverse("coverage")).status_code == 403
+        assert logged_in(person).get(reverse("coverage-indicator", args=[17])).status_code == 403
+
+
+def test_anonymous_visitor_is_sent_to_login(world: dict[str, Any], client: Any) -> None:
+    response = client.get(reverse("coverage"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_drill_down_lists_the_visible_submissions_of_an_indicator(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    body = logged_in(consolidator).get(reverse("coverage-indicator", args=[17])).content.decode()
+    assert reverse("submission-detail", args=[world["submitted"].pk]) in body
+    assert reverse("submission-detail", args=[world["consolidated"].pk]) in body
+    assert reverse("submission-detail", args=[world["draft"].pk]) not in body
+    assert reverse("submission-detail", args=[world["verified"].pk]) not in body
+
+
+def test_drill_down_of_an_unknown_indicator_is_404(
+    world: dict[str, Any], consolidator: Any
+) -> None:
+    assert logged_in(consolidator).get(reverse("coverage-indicator", args=[99])).status_code == 404
+
+
+def test_nav_links_only_for_reviewers(
+    world: dict[str, Any], consolidator: Any, operator: Any
+) -> None:
+    assert reverse("coverage") in logged_in(consolidator).get(reverse("tasks")).content.decode()
+    assert reverse("coverage") not in logged_in(operator).get(reverse("tasks")).content.decode()
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def test_api_returns_every_indicator_with_counts(
+    world: dict[str, Any], consolidator: Any, api: Any
+) -> None:
+    response = api.as_(consolidator).get(API)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 24
+    row = next(r for r in data["results"] if r["number"] == 17)
+    assert row["cluster"] == "Klaster III: Kesehatan Dasar dan Kesejahteraan"
+    assert row["name"] == "Kawasan tanpa rokok, larangan iklan/promosi/sponsor rokok"
+    assert row["submissions"] == {
+        "in_progress": 1,
+        "verified": 0,
+        "consolidated": 1,
+        "audited": 0,
+        "total": 2,
+    }
+    assert row["evidence"]["total"] == 3
+    assert row["agencies"] == ["dinkes", "dinsos"]
+    assert row["no_verified_evidence"] is False
+    assert row["weight"] is None
+    first = next(r for r in data["results"] if r["number"] == 1)
+    assert first["no_verified_evidence"] is True
+
+
+def test_api_refuses_operators_and_outsiders(
+    world: dict[str, Any], operator: Any, outsider: Any, client_of: Any
+) -> None:
+    assert client_of(operator).get(API).status_code == 403
+    assert client_of(outsider).get(API).status_code == 403
+
+
+def test_api_without_credentials_is_401(anon: Any) -> None:
+    assert anon.get(API).status_code == 401

@@ -1,0 +1,136 @@
+"""The records of SLA timers and the working calendar (imported by ``workflows.models``).
+
+Timers are rows: each open step of a submission has one open ``Timer`` with its due time.
+``Reminder`` and ``Escalation`` rows are what was sent; their UNIQUE constraints are what makes
+each one go out exactly once, however many sweeps run at the same moment (insert-or-skip).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kla.models import Body, Category, Instruction, Submission
+
+
+class DayKind(models.TextChoices):
+    """What an administrator says a date is, over weekends and the national holidays."""
+
+    HOLIDAY = "holiday", _("Hari libur")
+    WORKDAY = "workday", _("Hari kerja")
+
+
+class CalendarDay(models.Model):
+    """A date an administrator declares a holiday (a regional one) or a working day (a decree
+    that moves a cuti bersama); it overrides weekends and the ``holidays`` package."""
+
+    date = models.DateField(_("tanggal"), unique=True)
+    kind = models.CharField(_("jenis"), max_length=10, choices=DayKind.choices)
+    reason = models.CharField(_("alasan"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("hari kalender kerja")
+        verbose_name_plural = _("kalender kerja")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class NihilDeclaration(models.Model):
+    """A body's statement that it has nothing to report in one category (with the reason)."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.PROTECT, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="nihil_declarations")
+    category = models.CharField(_("kategori"), max_length=20, choices=Category.choices)
+    reason = models.TextField(_("alasan"))
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("dinyatakan"))
+
+    class Meta:
+        verbose_name = _("pernyataan nihil")
+        verbose_name_plural = _("pernyataan nihil")
+        ordering = ["body__code", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "body", "category"], name="nihil_once_per_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.body.code} {self.category}: nihil"
+
+
+class Timer(models.Model):
+    """One step of one submission: when it started and when it is due (null: no due time).
+
+    Closed when the step ends; at most one is open per submission. ``due_at`` is recomputed
+    from ``step`` and ``started_at`` whenever the deadline, a budget or the calendar changes.
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="timers")
+    step = models.CharField(max_length=20)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("timer SLA")
+        verbose_name_plural = _("timer SLA")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_open_timer_per_submission",
+            )
+        ]
+        indexes = [
+            # The sweep's scan: open timers by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="timer_open_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id} {self.step} due {self.due_at}"
+
+
+class Reminder(models.Model):
+    """A reminder sent to a body that had not answered every category, once per reminder day."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.PROTECT, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pengingat")
+        verbose_name_plural = _("pengingat")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "body", "day"], name="reminder_once_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.body_id} {self.day}"
+
+
+class Escalation(models.Model):
+    """An overdue step escalated, once per timer."""
+
+    timer = models.OneToOneField(Timer, on_delete=models.CASCADE, related_name="escalation")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("eskalasi")
+        verbose_name_plural = _("eskalasi")
+
+    def __str__(self) -> str:
+        return f"timer {self.timer_id}"
