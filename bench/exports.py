@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database, teardown
+
 SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "500,5000").split(",") if s]
 FILES_PER_SUBMISSION = 2
 SCRATCH_DB = "bench_kla_exports"
@@ -34,21 +36,8 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 def _scratch(storage_dir: str) -> Any:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
     os.environ["EVIDENCE_ROOT"] = storage_dir
-    import django
-
-    django.setup()
-    from django.db import connections
-    from django.test.utils import setup_databases
-
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        raise SystemExit("bench.exports needs DATABASE_URL naming a PostgreSQL server")
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = SCRATCH_DB
-    return setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-    )
+    return scratch_database(SCRATCH_DB, "exports")
 
 
 def _world() -> dict[str, Any]:
@@ -186,9 +175,7 @@ def main() -> None:
                     f"(linear: ~1), peak memory x{p_large / p_small:.2f} (flat: ~1)"
                 )
     finally:
-        from django.test.utils import teardown_databases
-
-        teardown_databases(old_config, verbosity=0)
+        teardown(old_config)
         shutil.rmtree(storage_dir, ignore_errors=True)
 
 

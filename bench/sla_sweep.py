@@ -17,6 +17,8 @@ import os
 import time
 from typing import Any
 
+from bench._scratch import scratch_database, teardown
+
 SIZES = [int(s) for s in os.environ.get("BENCH_SLA_SIZES", "1000,100000").split(",") if s]
 OVERDUE_SHARE = float(os.environ.get("BENCH_SLA_OVERDUE", "0.02"))
 SCRATCH_DB = "bench_kla_sla"
@@ -24,20 +26,7 @@ BATCH = 5000
 
 
 def _scratch_database() -> Any:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-    from django.test.utils import setup_databases
-
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        raise SystemExit("bench.sla_sweep needs DATABASE_URL naming a PostgreSQL server")
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = SCRATCH_DB
-    return setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-    )
+    return scratch_database(SCRATCH_DB, "sla_sweep")
 
 
 def _world() -> dict[str, Any]:
@@ -137,9 +126,7 @@ def main() -> None:
                 "(linear or better: <= ~1)"
             )
     finally:
-        from django.test.utils import teardown_databases
-
-        teardown_databases(old_config, verbosity=0)
+        teardown(old_config)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import os
 import time
 from typing import Any
 
+from bench._scratch import scratch_database, teardown
+
 EVENTS = int(os.environ.get("BENCH_TRAIL_EVENTS", "5000"))
 APPEND_SECONDS = float(os.environ.get("BENCH_TRAIL_SECONDS", "25"))
 STREAMS = 50  # like many short submission streams rather than one hot stream
@@ -32,22 +34,8 @@ COLUMNS = (
 )
 
 
-def _scratch_database() -> Any | None:
-    """The scratch database's old config, or ``None`` without a PostgreSQL server."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-    from django.test.utils import setup_databases
-
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        return None
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = SCRATCH_DB
-    return setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-    )
+def _scratch_database() -> Any:
+    return scratch_database(SCRATCH_DB, "trail")
 
 
 def _time_appends(count: int, budget: float) -> tuple[int, float]:
@@ -124,9 +112,6 @@ def _rate(count: int, seconds: float) -> float:
 def main() -> None:
     """Run the trail bench once and print the rates and their ratios."""
     old_config = _scratch_database()
-    if old_config is None:
-        print("bench.trail skipped: DATABASE_URL must name a PostgreSQL server")
-        return
     try:
         from django.db import connection
 
@@ -138,9 +123,7 @@ def main() -> None:
         verified, walk, breaks = _time_verify()
         hashed, sha = _time_sha256()
     finally:
-        from django.test.utils import teardown_databases
-
-        teardown_databases(old_config, verbosity=0)
+        teardown(old_config)
 
     append_rate, insert_rate = _rate(appended, append_time), _rate(inserted, bare)
     verify_rate, sha_rate = _rate(verified, walk), _rate(hashed, sha)

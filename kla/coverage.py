@@ -47,6 +47,10 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(GROUPS, 0)
 
 
+def _zero_states() -> dict[str, int]:
+    return dict.fromkeys(S.values, 0)
+
+
 @dataclass
 class IndicatorCoverage:
     """What the caller sees supporting one indicator."""
@@ -59,6 +63,9 @@ class IndicatorCoverage:
     submissions: dict[str, int] = field(default_factory=_zero)
     evidence: dict[str, int] = field(default_factory=_zero)
     bodies: list[str] = field(default_factory=list)
+    # The same counts for each state of the flow (API identifiers), besides the groups.
+    submissions_by_state: dict[str, int] = field(default_factory=_zero_states)
+    evidence_by_state: dict[str, int] = field(default_factory=_zero_states)
 
     @property
     def submissions_total(self) -> int:
@@ -130,6 +137,7 @@ def coverage_compute(
         row = rows.get(entry["indicator_id"])
         if row is not None:
             row.submissions[GROUP_OF[entry["submission__state"]]] += entry["n"]
+            row.submissions_by_state[entry["submission__state"]] += entry["n"]
     files = Evidence.objects.filter(removed_at__isnull=True, submission_id__in=visible)
     for found in (
         files.filter(submission__indicators__isnull=False)
@@ -139,6 +147,7 @@ def coverage_compute(
         row = rows.get(found["submission__indicators"])
         if row is not None:
             row.evidence[GROUP_OF[found["submission__state"]]] += found["n"]
+            row.evidence_by_state[found["submission__state"]] += found["n"]
     bodies: dict[int, set[str]] = defaultdict(set)
     for indicator_id, code in link.values_list("indicator_id", "submission__body__code").distinct():
         bodies[indicator_id].add(code)

@@ -83,6 +83,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
 }
 
+# A thousand trillion rupiah: far above any city budget, and safe for spreadsheets (15 digits).
+MONEY_MAX = 10**15
 _MONEY = re.compile(r"^\d{1,3}(\.\d{3})+$|^\d+$")
 
 
@@ -96,7 +98,7 @@ def parse_money(value: Any) -> int:
         amount = int(value.strip().removeprefix("Rp").strip().replace(".", ""))
     else:
         raise ValueError
-    if amount < 0:
+    if amount < 0 or amount > MONEY_MAX:
         raise ValueError
     return amount
 

@@ -39,6 +39,12 @@ def accepted_message() -> str:
     }
 
 
+def too_large_message() -> str:
+    return _("Berkas melebihi batas %(mb)s MB per berkas; perkecil atau pisahkan berkasnya.") % {
+        "mb": settings.EVIDENCE_MAX_MB
+    }
+
+
 @dataclass(frozen=True)
 class Inspected:
     """What an upload turned out to be."""

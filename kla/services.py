@@ -18,15 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from roles.roles import Role, Roles, roles_of
-from roles.visibility import visible_to
+from roles.visibility import body_for_operator, visible_to
 from workflows.trail import trail_append
 
 from .details import clean_details
 from .errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
-from .evidence import accepted_message, inspect_upload, max_bytes
-from .models import YEARS, Body, Category, Evidence, Indicator, Instruction, Submission
+from .evidence import accepted_message, inspect_upload, max_bytes, too_large_message
+from .models import YEARS, Category, Evidence, Indicator, Instruction, Submission
 
 EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
+INDICATOR_COUNT = 24
 
 
 def _clean_common(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,8 +60,11 @@ def _clean_common(data: Mapping[str, Any]) -> dict[str, Any]:
         ):
             errors["indicators"] = _("Indikator harus daftar nomor 1 sampai 24.")
         else:
+            # Only 1-24 can exist; anything else is unknown without asking the database
+            # (which would overflow on a huge number).
+            in_range = [n for n in numbers if 1 <= n <= INDICATOR_COUNT]
             known = set(
-                Indicator.objects.filter(number__in=numbers).values_list("number", flat=True)
+                Indicator.objects.filter(number__in=in_range).values_list("number", flat=True)
             )
             unknown = sorted(set(numbers) - known)
             if unknown:
@@ -93,23 +97,6 @@ def _clean_fields(
     return clean
 
 
-def _pick_body(user: User, roles: Roles, agency: Any) -> Body:
-    if not roles.operator_of:
-        raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan."))
-    if agency in (None, ""):
-        if len(roles.operator_of) > 1:
-            raise Invalid({"agency": _("Anda operator beberapa perangkat: sebutkan kodenya.")})
-        return Body.objects.get(pk=next(iter(roles.operator_of)))
-    body = (
-        Body.objects.filter(code=agency, active=True).first() if isinstance(agency, str) else None
-    )
-    if body is None:
-        raise Invalid({"agency": _("Kode perangkat tidak dikenal.")})
-    if body.pk not in roles.operator_of:
-        raise Forbidden(_("Anda bukan operator %(body)s.") % {"body": body.name})
-    return body
-
-
 def _trail_data(submission: Submission, fields: Mapping[str, Any]) -> dict[str, Any]:
     return {key: fields[key] for key in EDITABLE_FIELDS if key in fields} | {
         "version": submission.version
@@ -126,7 +113,9 @@ def submission_create(
 ) -> Submission:
     """Create a draft for one of the caller's bodies; formats are checked, completeness not."""
     roles = roles_of(user)
-    body = _pick_body(user, roles, agency)
+    body = body_for_operator(
+        roles, agency, refusal=_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan.")
+    )
     if category not in Category.values:
         raise Invalid(
             {"category": _("Kategori tidak dikenal; pilih dari: %s.") % ", ".join(Category.values)}
@@ -274,11 +263,11 @@ def evidence_add(
     """
     submission = _locked_for_operator(user, submission_id)
     if too_large:
-        raise TooLarge(accepted_message())
+        raise TooLarge(too_large_message())
     if upload is None:
         raise Invalid({"file": _("Pilih berkas untuk diunggah (kolom 'file').")})
     if upload.size is not None and upload.size > max_bytes():
-        raise TooLarge(accepted_message())
+        raise TooLarge(too_large_message())
     inspected = inspect_upload(upload)
     if inspected is None:
         raise Invalid({"file": accepted_message()})

@@ -7,9 +7,13 @@ Everything else is invisible, and the pages and API answer 404 for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
+from kla.errors import Forbidden, Invalid
 from kla.models import Body, Submission
 
 from .roles import Roles, roles_of
@@ -35,6 +39,27 @@ def visible_to(
     qs = Submission.objects.all() if queryset is None else queryset
     q = visibility_filter(roles if roles is not None else roles_of(user))
     return qs.none() if q is None else qs.filter(q)
+
+
+def body_for_operator(roles: Roles, agency: Any, *, refusal: str) -> Body:
+    """The body an operator acts for: named by its code, implied when they have only one.
+
+    ``refusal`` is what people without any body are told (403).
+    """
+    if not roles.operator_of:
+        raise Forbidden(refusal)
+    if agency in (None, ""):
+        if len(roles.operator_of) > 1:
+            raise Invalid({"agency": _("Anda operator beberapa perangkat: sebutkan kodenya.")})
+        return Body.objects.get(pk=next(iter(roles.operator_of)))
+    body = (
+        Body.objects.filter(code=agency, active=True).first() if isinstance(agency, str) else None
+    )
+    if body is None:
+        raise Invalid({"agency": _("Kode perangkat tidak dikenal.")})
+    if body.pk not in roles.operator_of:
+        raise Forbidden(_("Anda bukan operator %(body)s.") % {"body": body.name})
+    return body
 
 
 def bodies_operated_by(user: User | AnonymousUser) -> QuerySet[Body]:

@@ -14,32 +14,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kla.errors import Conflict, Forbidden, Invalid
+from kla.errors import Conflict, Invalid
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from roles.roles import Role, Roles, roles_of
+from roles.visibility import body_for_operator
 
 from .sla_models import NihilDeclaration
 from .trail import trail_append
 
 REASON_MAX = 2000
-
-
-def _body_for(roles: Roles, agency: Any) -> Body:
-    """The body the caller declares for: named by its code, implied when they have one."""
-    if not roles.operator_of:
-        raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat menyatakan nihil."))
-    if agency in (None, ""):
-        if len(roles.operator_of) > 1:
-            raise Invalid({"agency": _("Anda operator beberapa perangkat: sebutkan kodenya.")})
-        return Body.objects.get(pk=next(iter(roles.operator_of)))
-    body = (
-        Body.objects.filter(code=agency, active=True).first() if isinstance(agency, str) else None
-    )
-    if body is None:
-        raise Invalid({"agency": _("Kode perangkat tidak dikenal.")})
-    if body.pk not in roles.operator_of:
-        raise Forbidden(_("Anda bukan operator %(body)s.") % {"body": body.name})
-    return body
 
 
 @transaction.atomic
@@ -53,7 +36,9 @@ def nihil_declare(
     a draft) or no instruction is current; 400 without a reason.
     """
     roles = roles_of(user)
-    body = _body_for(roles, agency)
+    body = body_for_operator(
+        roles, agency, refusal=_("Hanya operator perangkat/lembaga yang dapat menyatakan nihil.")
+    )
     if not isinstance(category, str) or category not in Category.values:
         raise Invalid(
             {"category": _("Kategori tidak dikenal; pilih dari: %s.") % ", ".join(Category.values)}

@@ -40,7 +40,6 @@ AUTHORING_ACTIONS = (
     "resubmit",
     "withdraw",
 )
-FLOW_ACTIONS = tuple(ACTION_METHODS)
 
 
 def holds(roles: Roles, role: Role, submission: Submission) -> bool:
@@ -63,11 +62,25 @@ def authored_by(user: User, submission: Submission) -> bool:
     ).exists()
 
 
-def _latest_flow_event(submission: Submission) -> TrailEvent | None:
+WITHDRAWABLE_AFTER = ("submit", "resubmit")
+
+
+def _latest_events(submission_ids: list[int]) -> dict[int, TrailEvent]:
+    """The newest trail event of each submission: the one at its stream head (one query)."""
+    rows = TrailEvent.objects.filter(submission_id__in=submission_ids, seq=F("stream__seq")).only(
+        "submission_id", "actor_id", "action"
+    )
+    return {row.submission_id: row for row in rows if row.submission_id is not None}
+
+
+def _withdrawable_by(user: User, latest: TrailEvent | None) -> bool:
+    """Withdraw only while the newest event is this person's own submit or resubmit.
+
+    Any later event (a reviewer downloading the evidence, an escalation) means someone has
+    started on it.
+    """
     return (
-        TrailEvent.objects.filter(submission=submission, action__in=FLOW_ACTIONS)
-        .order_by("-seq")
-        .first()
+        latest is not None and latest.actor_id == user.pk and latest.action in (WITHDRAWABLE_AFTER)
     )
 
 
@@ -92,7 +105,7 @@ class ActionFacts:
     """What ``allowed_actions`` reads from the trail about one person and one submission."""
 
     authored: bool
-    latest_flow_actor_id: int | None
+    withdrawable: bool
 
 
 def action_facts(*, user: User, submission_ids: list[int]) -> dict[int, ActionFacts]:
@@ -102,16 +115,11 @@ def action_facts(*, user: User, submission_ids: list[int]) -> dict[int, ActionFa
             submission_id__in=submission_ids, actor=user, action__in=AUTHORING_ACTIONS
         ).values_list("submission_id", flat=True)
     )
-    latest: dict[int, int | None] = {}
-    rows = (
-        TrailEvent.objects.filter(submission_id__in=submission_ids, action__in=FLOW_ACTIONS)
-        .order_by("submission_id", "-seq")
-        .values_list("submission_id", "actor_id")
-    )
-    for submission_id, actor_id in rows:
-        latest.setdefault(submission_id, actor_id)
+    latest = _latest_events(submission_ids)
     return {
-        pk: ActionFacts(authored=pk in authored, latest_flow_actor_id=latest.get(pk))
+        pk: ActionFacts(
+            authored=pk in authored, withdrawable=_withdrawable_by(user, latest.get(pk))
+        )
         for pk in submission_ids
     }
 
@@ -142,7 +150,7 @@ def allowed_actions(
             facts = action_facts(user=user, submission_ids=[submission.pk])[submission.pk]
         if rule.four_eyes and facts is not None and facts.authored:
             continue
-        if rule.own_latest and facts is not None and facts.latest_flow_actor_id != user.pk:
+        if rule.own_latest and facts is not None and not facts.withdrawable:
             continue
         allowed.append(action)
     return allowed
@@ -192,10 +200,9 @@ def submission_act(
     if version is not None and version != submission.version:
         raise Conflict(_("Pengajuan telah berubah sejak Anda membukanya; muat ulang."))
     rule = rule_of(transition)
-    if rule.own_latest:
-        latest = _latest_flow_event(submission)
-        if latest is None or latest.actor_id != user.pk:
-            raise Conflict(_("Pengajuan sudah ditindaklanjuti; tidak dapat ditarik kembali."))
+    latest = _latest_events([submission.pk]).get(submission.pk) if rule.own_latest else None
+    if rule.own_latest and not _withdrawable_by(user, latest):
+        raise Conflict(_("Pengajuan sudah ditindaklanjuti; tidak dapat ditarik kembali."))
 
     if rule.role == Role.VERIFIER and not roles.verifies(submission.body_id):
         raise Forbidden(_("Perangkat ini di luar cakupan verifikasi Anda."))

@@ -1,8 +1,8 @@
 """BAPPERIDA's endpoints: indicator coverage and exports (DESIGN, "Interfaces").
 
 * ``GET /api/v1/coverage/``: per indicator, counts of submissions and current evidence files
-  by state group, the contributing bodies and whether verified evidence is missing; for
-  verifiers, consolidators and auditors (others 403), counting only what the caller sees.
+  by state and by state group, the contributing bodies and whether verified evidence is missing; for
+  verifiers, consolidators and auditors (others 404), counting only what the caller sees.
 * ``POST /api/v1/exports/`` ``{kind}`` -> 201 ``{id, state, progress}``; ``GET`` lists the
   caller's own exports.
 * ``GET /api/v1/exports/{id}/`` -> state, progress and, when done, ``download``; only the
@@ -24,7 +24,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kla.coverage import IndicatorCoverage, coverage_compute
+from kla.coverage import IndicatorCoverage, coverage_compute, may_view_coverage
 from kla.exports import export_download, export_get, export_request, exports_of
 from kla.models import Export, ExportState
 
@@ -33,12 +33,15 @@ from .views import CallerMixin, SafeJSONParser, caller
 
 
 class CountsSerializer(serializers.Serializer[Any]):
-    """Counts by state group: drafts in progress apart from verified and beyond."""
+    """Counts by state (each flow state) and by group (in progress apart from verified+)."""
 
-    in_progress = serializers.IntegerField(help_text="draft, submitted and returned")
+    draft = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    returned = serializers.IntegerField()
     verified = serializers.IntegerField()
     consolidated = serializers.IntegerField()
     audited = serializers.IntegerField()
+    in_progress = serializers.IntegerField(help_text="draft, submitted and returned")
     total = serializers.IntegerField()
 
 
@@ -57,11 +60,11 @@ class CoverageSerializer(serializers.Serializer[IndicatorCoverage]):
 
     @extend_schema_field(CountsSerializer)
     def get_submissions(self, obj: IndicatorCoverage) -> dict[str, int]:
-        return {**obj.submissions, "total": obj.submissions_total}
+        return {**obj.submissions_by_state, **obj.submissions, "total": obj.submissions_total}
 
     @extend_schema_field(CountsSerializer)
     def get_evidence(self, obj: IndicatorCoverage) -> dict[str, int]:
-        return {**obj.evidence, "total": obj.evidence_total}
+        return {**obj.evidence_by_state, **obj.evidence, "total": obj.evidence_total}
 
 
 class CoverageView(CallerMixin, GenericAPIView[Any]):
@@ -71,6 +74,9 @@ class CoverageView(CallerMixin, GenericAPIView[Any]):
 
     @extend_schema(operation_id="coverage_list", responses=CoverageSerializer(many=True))
     def get(self, request: Request) -> Response:
+        if not may_view_coverage(self.roles):
+            # A reviewers' view, like the compliance matrix: others do not see it (404).
+            raise NotFound(_("Tidak ditemukan."))
         rows = coverage_compute(user=caller(request), roles=self.roles)
         page = self.paginate_queryset(rows)  # type: ignore[arg-type]
         return self.get_paginated_response(CoverageSerializer(page, many=True).data)  # type: ignore[arg-type]

@@ -56,6 +56,15 @@ class SafeJSONParser(JSONParser):
             raise ParseError(_("JSON bertingkat terlalu dalam.")) from None
         except UnicodeDecodeError:
             raise ParseError(_("Isi permintaan bukan UTF-8 yang sah.")) from None
+        except ParseError as exc:
+            # DRF wraps the decoder's ValueError (UnicodeDecodeError included) in a message
+            # built without gettext, which would stay English; say it in the request's language.
+            cause = exc.__context__
+            if isinstance(cause, UnicodeDecodeError):
+                raise ParseError(_("Isi permintaan bukan UTF-8 yang sah.")) from None
+            if isinstance(cause, ValueError):
+                raise ParseError(_("JSON parse error - {detail}").format(detail=cause)) from None
+            raise
 
 
 def with_related(queryset: QuerySet[Submission]) -> QuerySet[Submission]:

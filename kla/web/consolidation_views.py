@@ -73,7 +73,8 @@ def coverage(request: HttpRequest) -> HttpResponse:
     """Indicator coverage at a glance, grouped by cluster, with a bar of evidence per state."""
     roles = request_roles(request)
     if not _may_view_coverage(roles):
-        return _not_for_you(request)
+        # A reviewers' page, like the compliance matrix and the trail: others do not see it.
+        raise Http404(_("Halaman tidak ditemukan."))
     rows = coverage_compute(user=request.user, roles=roles)
     widest = max((r.evidence_total for r in rows), default=0) or 1
     for row in rows:
@@ -109,7 +110,7 @@ def coverage_indicator(request: HttpRequest, number: int) -> HttpResponse:
     """The drill-down of one indicator: the visible submissions that support it."""
     roles = request_roles(request)
     if not _may_view_coverage(roles):
-        return _not_for_you(request)
+        raise Http404(_("Halaman tidak ditemukan."))
     indicator = Indicator.objects.filter(number=number).first()
     if indicator is None:
         raise Http404(_("Indikator tidak ditemukan."))

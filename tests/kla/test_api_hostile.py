@@ -235,15 +235,32 @@ def test_multipart_part_without_a_file_name_is_a_400(
     assert snapshot(draft) == before
 
 
-def test_huge_whole_rupiah_amounts_round_trip(api: Any, operator: Any, db: Any) -> None:
+def test_rupiah_amounts_up_to_fifteen_digits_round_trip_and_beyond_are_400(
+    api: Any, operator: Any, db: Any
+) -> None:
     program = f.make_draft(operator, "program")
-    budget = 10**30
+    budget = 10**15
     response = api.as_(operator).patch(
         url(program), {"details": {"budget": budget, "realization": "0"}}, format="json"
     )
     assert response.status_code == 200, response.content
     assert response.json()["details"]["budget"] == budget
     assert response.json()["details"]["realization"] == 0
+    before = snapshot(program)
+    response = api.as_(operator).patch(url(program), {"details": {"budget": 10**30}}, format="json")
+    assert response.status_code == 400
+    assert "details.budget" in response.json()
+    assert snapshot(program) == before
+
+
+def test_an_indicator_number_too_large_for_the_database_is_400(
+    api: Any, operator: Any, draft: Submission
+) -> None:
+    before = snapshot(draft)
+    response = api.as_(operator).patch(url(draft), {"indicators": [10**22]}, format="json")
+    assert response.status_code == 400
+    assert "indicators" in response.json()
+    assert snapshot(draft) == before
 
 
 def test_an_integer_too_long_to_parse_is_a_400(api: Any, operator: Any, draft: Submission) -> None:

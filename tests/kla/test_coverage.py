@@ -164,12 +164,12 @@ def test_verifiers_and_auditors_see_the_coverage_page(
     assert logged_in(people[who]).get(reverse("coverage")).status_code == 200
 
 
-def test_operator_and_outsider_are_refused_the_coverage_page(
+def test_the_coverage_page_is_404_to_operators_and_outsiders(
     world: dict[str, Any], operator: Any, outsider: Any
 ) -> None:
     for person in (operator, outsider):
-        assert logged_in(person).get(reverse("coverage")).status_code == 403
-        assert logged_in(person).get(reverse("coverage-indicator", args=[17])).status_code == 403
+        assert logged_in(person).get(reverse("coverage")).status_code == 404
+        assert logged_in(person).get(reverse("coverage-indicator", args=[17])).status_code == 404
 
 
 def test_anonymous_visitor_is_sent_to_login(world: dict[str, Any], client: Any) -> None:
@@ -215,10 +215,13 @@ def test_api_returns_every_indicator_with_counts(
     assert row["cluster"] == "Klaster III: Kesehatan Dasar dan Kesejahteraan"
     assert row["name"] == "Kawasan tanpa rokok, larangan iklan/promosi/sponsor rokok"
     assert row["submissions"] == {
-        "in_progress": 1,
+        "draft": 0,
+        "submitted": 1,
+        "returned": 0,
         "verified": 0,
         "consolidated": 1,
         "audited": 0,
+        "in_progress": 1,
         "total": 2,
     }
     assert row["evidence"]["total"] == 3
@@ -229,11 +232,11 @@ def test_api_returns_every_indicator_with_counts(
     assert first["no_verified_evidence"] is True
 
 
-def test_api_refuses_operators_and_outsiders(
+def test_api_is_404_to_operators_and_outsiders(
     world: dict[str, Any], operator: Any, outsider: Any, client_of: Any
 ) -> None:
-    assert client_of(operator).get(API).status_code == 403
-    assert client_of(outsider).get(API).status_code == 403
+    assert client_of(operator).get(API).status_code == 404
+    assert client_of(outsider).get(API).status_code == 404
 
 
 def test_api_without_credentials_is_401(anon: Any) -> None:

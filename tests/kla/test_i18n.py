@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rest_framework
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -236,3 +237,80 @@ def test_notifications_are_written_in_indonesian_whatever_the_actors_language(
     assert response.status_code == 200
     titles = list(Notification.objects.filter(user=operator).values_list("title", flat=True))
     assert titles == [f"Dikembalikan untuk perbaikan: #{submitted.pk} {submitted.title}"]
+
+
+# DRF's own messages: its Indonesian catalogue is incomplete, ``locale/id`` completes it
+
+CATALOGUE_ID = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES"
+DRF_LOCALE = Path(rest_framework.__file__).parent / "locale"
+
+
+def test_indonesian_catalogue_translates_every_message_of_drf() -> None:
+    with (DRF_LOCALE / "en" / "LC_MESSAGES" / "django.mo").open("rb") as fh:
+        drf = {m for m in gettext.GNUTranslations(fh)._catalog if m}  # type: ignore[attr-defined]
+    entries = po_entries(CATALOGUE_ID / "django.po")
+    assert drf - {m for m, _, _ in entries} == set()
+    assert [m for m, strs, _ in entries if not all(strs)] == []
+    assert [m for m, _, flags in entries if "fuzzy" in flags] == []
+    with (CATALOGUE_ID / "django.mo").open("rb") as fh:
+        compiled = gettext.GNUTranslations(fh)._catalog  # type: ignore[attr-defined]
+    assert {m for m, _, _ in entries} - compiled.keys() == set()
+    placeholders = re.compile(r"\{[^{}]*\}|%\([^)]*\)[sd]")
+    assert [
+        m
+        for m, (s,), _ in entries
+        if sorted(placeholders.findall(m)) != sorted(placeholders.findall(s))
+    ] == []
+
+
+@pytest.mark.django_db
+def test_api_invalid_page_is_indonesian_without_accept_language(api: Any, operator: Any) -> None:
+    response = api.as_(operator).get(url(), {"page": 999})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Halaman tidak valid."}
+
+
+@pytest.mark.django_db
+def test_api_method_not_allowed_is_indonesian_without_accept_language(
+    api: Any, operator: Any, draft: Submission
+) -> None:
+    before = snapshot(draft)
+    response = api.as_(operator).put(url(draft), {"title": "Baru"}, format="json")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Metode "PUT" tidak diizinkan.'}
+    assert snapshot(draft) == before
+
+
+@pytest.mark.django_db
+def test_api_json_parse_error_is_indonesian_without_accept_language(
+    api: Any, operator: Any
+) -> None:
+    response = api.as_(operator).post(url(), '{"title": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Galat penguraian JSON - ")
+    assert Submission.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_bad_token_is_indonesian_without_accept_language(api: Any) -> None:
+    api.credentials(HTTP_AUTHORIZATION="Token bukan-token-yang-ada")
+    response = api.get(url())
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token tidak valid."}
+
+
+@pytest.mark.django_db
+def test_api_drf_messages_are_english_with_accept_language_en(
+    api: Any, operator: Any, draft: Submission
+) -> None:
+    client = api.as_(operator)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    page = client.get(url(), {"page": 999}, **english)
+    assert page.json() == {"detail": "Invalid page."}
+    put = client.put(url(draft), {"title": "New"}, format="json", **english)
+    assert put.json() == {"detail": 'Method "PUT" not allowed.'}
+    parse = client.post(url(), '{"title": ', content_type="application/json", **english)
+    assert parse.json()["detail"].startswith("JSON parse error - ")
+    api.credentials(HTTP_AUTHORIZATION="Token bukan-token-yang-ada")
+    token = api.get(url(), **english)
+    assert (token.status_code, token.json()) == (401, {"detail": "Invalid token."})

@@ -190,6 +190,18 @@ class TestWithdraw:
         with pytest.raises(Conflict):
             act(people["operator"], s, "withdraw")
 
+    def test_not_once_a_verifier_has_opened_the_evidence(self, submitted, people):
+        from kla.services import evidence_download
+
+        evidence_download(
+            user=people["verifier"],
+            submission_id=submitted.pk,
+            evidence_id=submitted.evidence.get().pk,
+        )
+        assert "withdraw" not in allowed_actions(user=people["operator"], submission=submitted)
+        with pytest.raises(Conflict):
+            act(people["operator"], submitted, "withdraw")
+
     def test_not_another_operators_submit(self, submitted, body):
         colleague = f.make_operator(body, "op-dinkes-2")
         assert "withdraw" not in allowed_actions(user=colleague, submission=submitted)

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from kla.errors import Conflict
 from kla.models import Submission
 from tests import factories as f
+from tests.concurrency import race
 from workflows.models import TrailEvent
 from workflows.services import submission_act
-
-
-def _race(calls):
-    """Run the calls in threads released together; return each one's result or error."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # collected for the assertions
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +19,7 @@ def test_two_verifiers_approving_at_once_give_one_success_and_one_409(
 ):
     assert connection.vendor == "postgresql", "the race is only meaningful on PostgreSQL"
     s = submission_act(user=operator, submission_id=f.make_draft(operator).pk, action="submit")
-    results = _race(
+    results = race(
         [
             lambda: submission_act(user=verifier, submission_id=s.pk, action="approve"),
             lambda: submission_act(user=verifier2, submission_id=s.pk, action="approve"),
@@ -58,7 +35,7 @@ def test_two_verifiers_approving_at_once_give_one_success_and_one_409(
 @pytest.mark.django_db(transaction=True)
 def test_approve_and_return_at_once_leave_one_decision(operator, verifier, verifier2):
     s = submission_act(user=operator, submission_id=f.make_draft(operator).pk, action="submit")
-    results = _race(
+    results = race(
         [
             lambda: submission_act(user=verifier, submission_id=s.pk, action="approve"),
             lambda: submission_act(

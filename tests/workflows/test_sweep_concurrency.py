@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests import factories as f
+from tests.concurrency import race
 from workflows.models import Escalation, Notification, Reminder, TrailEvent
 from workflows.services import submission_act
 from workflows.sweep import sla_sweep
@@ -17,27 +17,6 @@ from workflows.verify import verify_database
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 
 SWEEPS = 4
-
-
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # collected for the assertions
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -53,7 +32,7 @@ def test_concurrent_sweeps_send_each_escalation_and_reminder_exactly_once(clock,
         f.make_operator(b, f"op-{b.code}")
     moment = wib(2026, 3, 30, 9)
 
-    results = _race([lambda: sla_sweep(now=moment, send_emails=False)] * SWEEPS)
+    results = race([lambda: sla_sweep(now=moment, send_emails=False)] * SWEEPS)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.escalations for r in results) == len(submitted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -20,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        if not path.parent.is_dir():
+            raise CommandError(f"{path.parent}: no such folder")
         tmp = path.with_name(path.name + ".partial")
         # One repeatable-read snapshot, so heads and events agree while others append.
         snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
