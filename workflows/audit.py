@@ -28,25 +28,12 @@ from roles.roles import Role, Roles, roles_of
 from roles.visibility import visible_to
 
 from .models import TrailEvent, TrailStream
-from .trail import SYSTEM_STREAM, event_record, trail_append
+from .trail import PUBLIC_FIELDS, SYSTEM_STREAM, event_record, trail_append
 from .verify import ChainChecker
 
 SUBMISSION_PREFIX = "submission:"
 EXPORT_FORMATS = ("csv", "jsonl")
-EXPORT_FIELDS = (
-    "stream",
-    "seq",
-    "at",
-    "actor",
-    "role",
-    "action",
-    "from_state",
-    "to_state",
-    "note",
-    "files",
-    "prev_hash",
-    "hash",
-)
+EXPORT_FIELDS = ("stream", *PUBLIC_FIELDS)
 
 
 @dataclass(frozen=True)

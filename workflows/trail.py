@@ -26,6 +26,20 @@ from kla.models import Body, Submission
 from .models import TrailEvent, TrailStream
 
 ALGORITHM = 1
+# What people are shown of each event, in this order (the API, the trail page's downloads).
+PUBLIC_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "from_state",
+    "to_state",
+    "note",
+    "files",
+    "prev_hash",
+    "hash",
+)
 SYSTEM_ACTOR = "system"
 SYSTEM_STREAM = "system"
 

@@ -19,6 +19,7 @@ from kla.models import Body, Category, Evidence, Submission, SubmissionState
 from workflows.flow import ACTION_METHODS
 from workflows.models import Notification, TrailEvent
 from workflows.services import allowed_actions
+from workflows.trail import PUBLIC_FIELDS
 
 # The largest value a PostgreSQL bigint holds: ids beyond it cannot exist.
 MAX_ID = 2**63 - 1
@@ -153,19 +154,7 @@ class TrailEventSerializer(serializers.ModelSerializer[TrailEvent]):
 
     class Meta:
         model = TrailEvent
-        fields = (
-            "seq",
-            "at",
-            "actor",
-            "role",
-            "action",
-            "from_state",
-            "to_state",
-            "note",
-            "files",
-            "prev_hash",
-            "hash",
-        )
+        fields = PUBLIC_FIELDS
         read_only_fields = fields
 
 
