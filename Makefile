@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: demo test install install-dev lint typecheck lock bench clean
+.PHONY: demo test check install install-dev lint typecheck imports migrations-check lock bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ lint: install-dev
 
 typecheck: install-dev
 	$(VENV)/bin/mypy kla roles workflows
+
+# The layers of docs/architecture.md and no circles (pyproject.toml, [tool.importlinter]).
+imports: install-dev
+	$(VENV)/bin/lint-imports
+
+migrations-check: install-dev
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Everything CI checks before the tests: style, types, the import contract, migrations.
+check: lint typecheck imports migrations-check
 
 # Regenerate the lock files after changing pyproject.toml.
 lock: install-dev

@@ -149,7 +149,7 @@ def main() -> None:
     try:
         from django.utils import translation
 
-        from kla.export_builders import build_evidence_zip, build_rekap
+        from kla.reports.builders import build_evidence_zip, build_rekap
 
         translation.activate("id")
         world = _world()

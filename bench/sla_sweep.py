@@ -93,8 +93,8 @@ def _open_timers(world: dict[str, Any], count: int, due_past: dt.datetime) -> No
 
 
 def _measure(world: dict[str, Any], count: int) -> tuple[float, int]:
-    from kla.models import WIB
-    from workflows.sweep import sla_sweep
+    from kla.time import WIB
+    from workflows.sla.sweep import sla_sweep
 
     due = dt.datetime(2026, 3, 27, 23, 59, tzinfo=WIB)
     _open_timers(world, count, due)

@@ -41,7 +41,7 @@ def _scratch_database() -> Any:
 def _time_appends(count: int, budget: float) -> tuple[int, float]:
     from django.db import transaction
 
-    from workflows.trail import trail_append
+    from workflows.trail.append import trail_append
 
     files = [{"name": "bukti.pdf", "sha256": hashlib.sha256(b"bukti").hexdigest()}]
     start = time.perf_counter()
@@ -86,7 +86,7 @@ def _time_bare_inserts() -> tuple[int, float]:
 
 
 def _time_verify() -> tuple[int, float, int]:
-    from workflows.verify import verify_database
+    from workflows.trail.reading import verify_database
 
     start = time.perf_counter()
     checker, breaks = verify_database()
@@ -95,8 +95,8 @@ def _time_verify() -> tuple[int, float, int]:
 
 
 def _time_sha256() -> tuple[int, float]:
-    from workflows.trail import canonical
-    from workflows.verify import database_records
+    from workflows.trail.chain import canonical
+    from workflows.trail.reading import database_records
 
     blobs = [canonical(record) for record in database_records()]
     start = time.perf_counter()

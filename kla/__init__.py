@@ -1,5 +1,5 @@
 """The KLA domain and site: instruction, bodies, indicators, submissions, pages and API."""
 
-from .celery import app as celery_app
+from kla.celery import app as celery_app
 
 __all__ = ("celery_app",)

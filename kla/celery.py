@@ -1,4 +1,4 @@
-"""The Celery application: tasks live in ``workflows.tasks`` and ``kla.tasks``."""
+"""The Celery application: tasks live in ``workflows.tasks`` and ``kla.reports.tasks``."""
 
 import os
 
@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kla.settings")
 
 app = Celery("kla")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workflows", "kla"])
+# The packages whose ``tasks`` modules hold tasks; ``KlaConfig.ready`` loads them.
+TASK_PACKAGES = ["workflows", "kla.reports"]

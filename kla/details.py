@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import Invalid
-from .models import YEARS, Category
+from kla.errors import Invalid
+from kla.models import YEARS, Category
 
 
 @dataclass(frozen=True)

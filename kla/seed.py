@@ -12,10 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from kla.models import Body, Indicator, Instruction
 from roles.models import Membership
 from roles.roles import GLOBAL_ROLE_GROUPS, VERIFY_CODENAME, Role
-
-from .models import Body, Indicator, Instruction
 
 DATA = Path(__file__).resolve().parent / "data"
 

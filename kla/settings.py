@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "roles.signals.ActorMiddleware",
+    "workflows.trail.receivers.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -91,8 +91,19 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "workflows.context_processors.notifications",
+                "kla.web.context_processors.notifications",
             ],
+            # The pages' template tags live with the pages (``kla.web``), not in an app.
+            "libraries": {
+                name: f"kla.web.templatetags.{name}"
+                for name in (
+                    "compliance_tags",
+                    "kla_consolidation",
+                    "kla_tags",
+                    "sla_tags",
+                    "trail_tags",
+                )
+            },
         },
     },
 ]
@@ -215,7 +226,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "kla.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "kla.api.exceptions.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {

@@ -13,7 +13,7 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from .evidence import max_bytes
+from kla.evidence import max_bytes
 
 # Multipart framing and the other form fields ride along with the file.
 FORM_OVERHEAD = 64 * 1024

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class RolesConfig(AppConfig):
     name = "roles"
     verbose_name = _("Peran dan hak akses")
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401  (trail events for changes of rights)

@@ -13,8 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from kla.models import Body
-
-from .models import BodyGroupObjectPermission, BodyUserObjectPermission, Membership
+from roles.models import BodyGroupObjectPermission, BodyUserObjectPermission, Membership
 
 
 class Role(models.TextChoices):

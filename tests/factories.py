@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kla.drafting import evidence_add, submission_create
 from kla.models import Body, BodyKind, Indicator, Instruction, Submission, SubmissionState
-from kla.services import evidence_add, submission_create
 from roles.models import BodyUserObjectPermission, Membership
 from roles.roles import VERIFY_CODENAME, Role
 from workflows.services import submission_act

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
+
+from workflows.trail.guard import register_sqlite_function
 
 
 class WorkflowsConfig(AppConfig):
@@ -7,10 +10,11 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Alur kerja dan jejak")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
-        from .guard import register_sqlite_function
+        # Receivers are connected once every model is loaded (Django's way for signals): the
+        # trail of changes of rights (memberships, roles, per-body permissions) and the SLA
+        # recomputations.
+        from workflows.sla import receivers as sla_receivers
+        from workflows.trail import receivers as trail_receivers
 
         connection_created.connect(register_sqlite_function, dispatch_uid="kla_trail_flush")
-
-        from . import sla_signals  # noqa: F401 -- connects the SLA receivers
+        self.receivers = (sla_receivers, trail_receivers)

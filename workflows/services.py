@@ -22,13 +22,12 @@ from kla.details import missing_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Submission, SubmissionState
 from roles.roles import Role, Roles, roles_of
-from roles.visibility import visible_to
-
-from .flow import ACTION_METHODS, SubmissionFlow, rule_of, transition_from, transitions_of
-from .models import TrailEvent
-from .notify import notify_transition
-from .sla import timer_start
-from .trail import trail_append
+from roles.selectors import visible_to
+from workflows.flow import ACTION_METHODS, SubmissionFlow, rule_of, transition_from, transitions_of
+from workflows.models import TrailEvent
+from workflows.notifications.write import notify_transition
+from workflows.sla.timers import timer_start
+from workflows.trail.append import trail_append
 
 # Events by which a person has "created, edited or submitted" a submission (four eyes).
 AUTHORING_ACTIONS = (

@@ -15,9 +15,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from workflows.compliance import ComplianceCell, DeadlineStatus, compliance_compute
-
-from .views import CallerMixin, caller
+from kla.api.base import CallerMixin, caller
+from workflows.sla.compliance import ComplianceCell, DeadlineStatus, compliance_compute
 
 
 class ComplianceCellSerializer(serializers.Serializer[ComplianceCell]):

@@ -1,4 +1,6 @@
-"""Marking notifications read through the API (the list is ``views.NotificationListView``).
+"""The caller's notifications: the list, newest first, and marking them read.
+
+* ``GET /api/v1/notifications/`` -> the caller's notifications, newest first.
 
 * ``POST /api/v1/notifications/{id}/read/`` -> the notification with its ``read_at``; an id
   that is not one of the caller's is 404.
@@ -7,19 +9,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kla.api.base import caller
+from kla.api.serializers import NotificationSerializer, object_id
 from workflows.models import Notification
-from workflows.notifications import notification_mark_read, notifications_mark_all_read
+from workflows.notifications.inbox import notification_mark_read, notifications_mark_all_read
 
-from .serializers import NotificationSerializer, object_id
-from .views import caller
+
+class NotificationListView(GenericAPIView[Notification]):
+    """The caller's notifications, newest first."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        mine = Notification.objects.filter(user_id=cast(int, caller(self.request).pk))
+        return mine.order_by("-created_at", "-id")
+
+    @extend_schema(operation_id="notifications_list", responses=NotificationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class NotificationReadView(GenericAPIView[Notification]):

@@ -1,7 +1,7 @@
 """Serializers of the JSON API: the shapes DESIGN's "Interfaces" section lists.
 
 Output serializers read prefetched rows (see ``views.submission_queryset``). Input is checked
-here only for shape and type; formats and rules are the services' (``kla.services``,
+here only for shape and type; formats and rules are the services' (``kla.drafting``,
 ``workflows.services``), which answer field by field.
 """
 
@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
-from kla.duplicates import prime_duplicates, serialized_duplicates
 from kla.models import Body, Category, Evidence, Submission, SubmissionState
+from kla.reports.duplicates import prime_duplicates, serialized_duplicates
 from workflows.flow import ACTION_METHODS
 from workflows.models import Notification, TrailEvent
 from workflows.services import allowed_actions
-from workflows.trail import PUBLIC_FIELDS
+from workflows.trail.append import PUBLIC_FIELDS
 
 # The largest value a PostgreSQL bigint holds: ids beyond it cannot exist.
 MAX_ID = 2**63 - 1
@@ -36,7 +36,7 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
         read_only_fields = fields
 
     def get_duplicates(self, obj: Evidence) -> list[dict[str, Any]]:
-        # Only the other submissions the caller may see (kla.duplicates).
+        # Only the other submissions the caller may see (kla.reports.duplicates).
         return serialized_duplicates(self, obj)
 
 
@@ -89,7 +89,9 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         current = getattr(obj, "current_evidence", None)
         if current is None:
             current = list(obj.evidence.filter(removed_at__isnull=True))
-        prime_duplicates(self, obj, current)  # one query for the whole page (kla.duplicates)
+        prime_duplicates(
+            self, obj, current
+        )  # one query for the whole page (kla.reports.duplicates)
         return list(EvidenceSerializer(current, many=True, context=self.context).data)
 
 

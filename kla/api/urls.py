@@ -9,38 +9,47 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import compliance, consolidation, notifications, sla, views
+from kla.api import (
+    auth,
+    compliance,
+    coverage,
+    evidence,
+    exports,
+    nihil,
+    notifications,
+    submissions,
+)
 
 app_name = "api"
 
 urlpatterns: list[URLPattern] = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("nihil/", sla.NihilView.as_view(), name="nihil"),
+    path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("nihil/", nihil.NihilView.as_view(), name="nihil"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("submissions/", views.SubmissionListView.as_view(), name="submissions"),
+    path("submissions/", submissions.SubmissionListView.as_view(), name="submissions"),
     path(
         "submissions/<str:submission_id>/",
-        views.SubmissionDetailView.as_view(),
+        submissions.SubmissionDetailView.as_view(),
         name="submission",
     ),
     path(
         "submissions/<str:submission_id>/evidence/",
-        views.EvidenceListView.as_view(),
+        evidence.EvidenceListView.as_view(),
         name="evidence",
     ),
     path(
         "submissions/<str:submission_id>/evidence/<str:evidence_id>/",
-        views.EvidenceDetailView.as_view(),
+        evidence.EvidenceDetailView.as_view(),
         name="evidence-item",
     ),
     path(
         "submissions/<str:submission_id>/actions/",
-        views.ActionView.as_view(),
+        submissions.ActionView.as_view(),
         name="actions",
     ),
-    path("submissions/<str:submission_id>/trail/", views.TrailView.as_view(), name="trail"),
-    path("tasks/", views.TaskListView.as_view(), name="tasks"),
-    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("submissions/<str:submission_id>/trail/", submissions.TrailView.as_view(), name="trail"),
+    path("tasks/", submissions.TaskListView.as_view(), name="tasks"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path(
         "notifications/read/",
         notifications.NotificationReadAllView.as_view(),
@@ -52,12 +61,12 @@ urlpatterns: list[URLPattern] = [
         name="notification-read",
     ),
     path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
-    path("coverage/", consolidation.CoverageView.as_view(), name="coverage"),
-    path("exports/", consolidation.ExportListView.as_view(), name="exports"),
-    path("exports/<str:export_id>/", consolidation.ExportDetailView.as_view(), name="export"),
+    path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
+    path("exports/", exports.ExportListView.as_view(), name="exports"),
+    path("exports/<str:export_id>/", exports.ExportDetailView.as_view(), name="export"),
     path(
         "exports/<str:export_id>/download/",
-        consolidation.ExportDownloadView.as_view(),
+        exports.ExportDownloadView.as_view(),
         name="export-download",
     ),
 ]

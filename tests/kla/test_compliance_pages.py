@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from tests import factories as f
 from tests.workflows.sla_support import clock_fixture  # noqa: F401 -- the fixture
-from workflows.nihil import nihil_declare
+from workflows.sla.nihil import nihil_declare
 
 from .world import logged_in
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from kla.consolidation import consolidation_apply
 from kla.errors import Forbidden, Invalid
 from kla.models import Submission
+from kla.reports.consolidation import consolidation_apply
 from roles.models import Membership
 from roles.roles import Role
 from tests import factories as f

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from kla.coverage import coverage_by_cluster, coverage_compute
 from kla.errors import Forbidden
 from kla.models import Indicator
+from kla.reports.coverage import coverage_by_cluster, coverage_compute
 from roles.roles import roles_of
 from tests import factories as f
 

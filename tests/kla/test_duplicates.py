@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from kla.duplicates import evidence_duplicates
 from kla.models import Submission
+from kla.reports.duplicates import evidence_duplicates
 from tests import factories as f
 
 from .world import logged_in, make, real_indicators, unique_pdf
@@ -101,7 +101,7 @@ def test_removed_files_are_not_duplicates(
     real_indicators()
     kept = make(operator, "submitted", people, files=[SAME])
     draft = make(other_operator, "draft", people, files=[SAME, unique_pdf("x")])
-    from kla.services import evidence_remove
+    from kla.drafting import evidence_remove
 
     evidence_remove(user=other_operator, submission_id=draft.pk, evidence_id=first_file(draft).pk)
     f.advance(draft, "submitted", **{**people, "operator": other_operator})

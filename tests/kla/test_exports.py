@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from kla import export_builders, exports
-from kla.exports import export_request, export_run, exports_requeue_stale
 from kla.models import Evidence, Export, ExportState, Submission
-from kla.tasks import run_export
+from kla.reports import builders as export_builders
+from kla.reports import exports
+from kla.reports.exports import export_request, export_run, exports_requeue_stale
+from kla.reports.tasks import run_export
 from workflows.models import TrailEvent
 
 from .world import logged_in, make, real_indicators, unique_pdf
@@ -298,7 +299,7 @@ def test_a_lost_broker_message_is_picked_up_by_the_sweep(
     def down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(run_export, "delay", down)
+    monkeypatch.setattr(run_export, "apply_async", down)
     client = api.as_(consolidator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(API, {"kind": "rekap_xlsx"}, format="json")

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from tests import factories as f
 from workflows.models import Notification
-from workflows.notifications import (
+from workflows.notifications.inbox import (
     notification_mark_read,
     notifications_mark_all_read,
     notifications_unread_count,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kla.drafting import evidence_add, evidence_download, evidence_remove, submission_create
+from kla.drafting import submission_update as update
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
 from kla.models import Submission
-from kla.services import evidence_add, evidence_download, evidence_remove, submission_create
-from kla.services import submission_update as update
 from tests import factories as f
 from workflows.models import TrailEvent
 

@@ -22,12 +22,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kla.models import WIB, Submission
+from kla.models import Submission
+from kla.time import WIB
 from tests import factories as f
-from workflows.audit import EXPORT_FIELDS
 from workflows.models import TrailEvent
 from workflows.services import submission_act
-from workflows.trail import trail_append
+from workflows.trail.append import trail_append
+from workflows.trail.reading import EXPORT_FIELDS
 
 pytestmark = pytest.mark.django_db
 

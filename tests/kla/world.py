@@ -9,8 +9,8 @@ from typing import Any
 
 from django.test import Client
 
+from kla.drafting import evidence_add, evidence_remove
 from kla.models import Submission
-from kla.services import evidence_add, evidence_remove
 from tests import factories as f
 
 _SERIAL = itertools.count(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roles.roles import roles_of
-from roles.visibility import visible_to
+from roles.selectors import visible_to
 from tests import factories as f
 from workflows.services import submission_act
 

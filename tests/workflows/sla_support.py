@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kla.models import WIB
+from kla.time import WIB
 
 
 def wib(*args: int) -> dt.datetime:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kla.drafting import evidence_remove
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Submission
-from kla.services import evidence_remove
 from tests import factories as f
 from workflows.models import TrailEvent
 from workflows.services import allowed_actions, submission_act
@@ -191,7 +191,7 @@ class TestWithdraw:
             act(people["operator"], s, "withdraw")
 
     def test_not_once_a_verifier_has_opened_the_evidence(self, submitted, people):
-        from kla.services import evidence_download
+        from kla.drafting import evidence_download
 
         evidence_download(
             user=people["verifier"],
@@ -224,7 +224,7 @@ class TestFourEyes:
     def test_an_operator_who_only_edited_cannot_audit(self, draft, body, people):
         auditor_operator = f.make_role(f.Role.AUDITOR, "auditor-operator")
         f.Membership.objects.create(user=auditor_operator, body=body)
-        from kla.services import submission_update
+        from kla.drafting import submission_update
 
         submission_update(
             user=auditor_operator, submission_id=draft.pk, fields={"title": "Judul baru"}

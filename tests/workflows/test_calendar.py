@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from workflows.models import CalendarDay, DayKind
-from workflows.workdays import WorkCalendar
+from workflows.sla.calendar import WorkCalendar
 
 pytestmark = pytest.mark.django_db
 

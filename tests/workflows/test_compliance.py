@@ -13,11 +13,11 @@ from kla.models import Body
 from roles.models import Membership
 from roles.roles import roles_of
 from tests import factories as f
-from workflows.compliance import STATE_ORDER, compliance_compute, deadline_status
 from workflows.models import CalendarDay
-from workflows.nihil import nihil_declare
 from workflows.services import submission_act
-from workflows.workdays import WorkCalendar
+from workflows.sla.calendar import WorkCalendar
+from workflows.sla.compliance import STATE_ORDER, compliance_compute, deadline_status
+from workflows.sla.nihil import nihil_declare
 
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 

@@ -7,9 +7,9 @@ import pytest
 from kla.errors import Conflict, Forbidden, Invalid
 from tests import factories as f
 from workflows.models import NihilDeclaration, TrailEvent
-from workflows.nihil import nihil_declare
 from workflows.services import submission_act
-from workflows.verify import verify_database
+from workflows.sla.nihil import nihil_declare
+from workflows.trail.reading import verify_database
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 
 from tests import factories as f
 from workflows.models import Escalation, Notification, Reminder, TrailEvent
-from workflows.nihil import nihil_declare
 from workflows.services import submission_act
-from workflows.sweep import sla_sweep
-from workflows.verify import verify_database
+from workflows.sla.nihil import nihil_declare
+from workflows.sla.sweep import sla_sweep
+from workflows.trail.reading import verify_database
 
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 

@@ -19,7 +19,7 @@ from kla.celery import app as celery_app
 from tests import factories as f
 from workflows.models import Escalation, Notification, TrailEvent
 from workflows.services import submission_act
-from workflows.sweep import sla_sweep
+from workflows.sla.sweep import sla_sweep
 from workflows.tasks import sla_sweep_task
 
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture

@@ -11,8 +11,8 @@ from tests import factories as f
 from tests.concurrency import race
 from workflows.models import Escalation, Notification, Reminder, TrailEvent
 from workflows.services import submission_act
-from workflows.sweep import sla_sweep
-from workflows.verify import verify_database
+from workflows.sla.sweep import sla_sweep
+from workflows.trail.reading import verify_database
 
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 

@@ -18,8 +18,9 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from tests import factories as f
 from workflows.models import GENESIS_HASH, TrailEvent, TrailStream
-from workflows.trail import canonical, trail_append
-from workflows.verify import verify_database
+from workflows.trail.append import trail_append
+from workflows.trail.chain import canonical
+from workflows.trail.reading import verify_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,7 @@ class TestChain:
         head = TrailStream.objects.get(name=f"submission:{submitted.pk}")
         assert (head.seq, head.head_hash) == (events[-1].seq, events[-1].hash)
         record = events[-1]
-        from workflows.trail import event_record
+        from workflows.trail.append import event_record
 
         rec = event_record(record, head.name)
         assert hashlib.sha256(canonical(rec)).hexdigest() == record.hash

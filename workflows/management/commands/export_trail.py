@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from workflows.verify import write_bundle
+from workflows.trail.bundle import write_bundle
 
 
 class Command(BaseCommand):

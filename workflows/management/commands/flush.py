@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.commands.flush import Command as DjangoFlush
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from workflows.guard import flush_allowed
+from workflows.trail.guard import flush_allowed
 
 
 class Command(DjangoFlush):

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kla.models import WIB
-from workflows.sweep import sla_sweep
+from kla.time import WIB
+from workflows.sla.sweep import sla_sweep
 
 
 def parse_moment(value: str) -> dt.datetime:

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflows.verify import Break, BundleError, file_sha256, verify_bundle, verify_database
+from workflows.trail.bundle import BundleError, file_sha256, verify_bundle
+from workflows.trail.chain import Break
+from workflows.trail.reading import verify_database
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflows.workdays import WorkCalendar
+from workflows.sla.calendar import WorkCalendar
 
 
 def _date(value: str) -> dt.date:

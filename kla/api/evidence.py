@@ -1,0 +1,66 @@
+"""A submission's evidence files: upload, download, taking one out of the current set."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kla.api.base import SafeJSONParser, SubmissionAPIView, caller
+from kla.api.serializers import (
+    EvidenceSerializer,
+    object_id,
+)
+from kla.drafting import evidence_add, evidence_download, evidence_remove
+
+
+class EvidenceListView(SubmissionAPIView):
+    """Upload an evidence file (multipart field ``file``); 413 when over EVIDENCE_MAX_MB."""
+
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+    serializer_class = EvidenceSerializer  # type: ignore[assignment]
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {"file": {}}}},
+        responses={201: EvidenceSerializer},
+    )
+    def post(self, request: Request, submission_id: str) -> Response:
+        submission = self.load(submission_id)
+        upload = request.FILES.get("file")  # parses the body: the size flag is set now
+        too_large = bool(getattr(request._request, "evidence_too_large", False))
+        evidence = evidence_add(
+            user=caller(request), submission_id=submission.pk, upload=upload, too_large=too_large
+        )
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceDetailView(SubmissionAPIView):
+    """Download a file (every download is a trail event) or take it out of the current set."""
+
+    serializer_class = EvidenceSerializer  # type: ignore[assignment]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, submission_id: str, evidence_id: str) -> FileResponse:
+        evidence = evidence_download(
+            user=caller(request),
+            submission_id=object_id(submission_id),
+            evidence_id=object_id(evidence_id),
+        )
+        return FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.name,
+            content_type=evidence.content_type,
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, submission_id: str, evidence_id: str) -> Response:
+        evidence_remove(
+            user=caller(request),
+            submission_id=object_id(submission_id),
+            evidence_id=object_id(evidence_id),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,119 @@
+"""The submissions: the list and drafting, one submission, its actions, its trail, the tasks."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kla.api.base import CallerMixin, SubmissionAPIView, caller, version_of, with_related
+from kla.api.serializers import (
+    ActionSerializer,
+    SubmissionFilterSerializer,
+    SubmissionSerializer,
+    SubmissionWriteSerializer,
+    TrailEventSerializer,
+    json_object,
+)
+from kla.drafting import submission_create as submission_create_service
+from kla.drafting import submission_update
+from roles.selectors import waiting_for
+from workflows.models import TrailEvent
+from workflows.services import submission_act
+
+FILTERS = [
+    OpenApiParameter("state", str, description="draft, submitted, returned, ..."),
+    OpenApiParameter("agency", str, description="Body code"),
+    OpenApiParameter("category", str, description="regulation, program, ..."),
+]
+
+
+class SubmissionListView(SubmissionAPIView):
+    """The submissions the caller may see (filtered), and creating a draft."""
+
+    @extend_schema(
+        operation_id="submissions_list",
+        parameters=FILTERS,
+        responses=SubmissionSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = SubmissionFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = self.get_queryset()
+        lookups = {"state": "state", "agency": "body__code", "category": "category"}
+        for name, lookup in lookups.items():
+            if name in filters.validated_data:
+                queryset = queryset.filter(**{lookup: filters.validated_data[name]})
+        return self.paginated(queryset)
+
+    @extend_schema(request=SubmissionWriteSerializer, responses={201: SubmissionSerializer})
+    def post(self, request: Request) -> Response:
+        data = json_object(request.data)
+        fields = {k: v for k, v in data.items() if k not in ("category", "agency")}
+        submission = submission_create_service(
+            user=caller(request),
+            category=data.get("category"),
+            agency=data.get("agency"),
+            fields=fields,
+        )
+        return self.respond(submission.pk, status.HTTP_201_CREATED)
+
+
+class SubmissionDetailView(SubmissionAPIView):
+    """One submission; PATCH edits a draft or returned one (optional ``version``: 409)."""
+
+    def get(self, request: Request, submission_id: str) -> Response:
+        return Response(self.get_serializer(self.load(submission_id)).data)
+
+    @extend_schema(request=SubmissionWriteSerializer)
+    def patch(self, request: Request, submission_id: str) -> Response:
+        submission = self.load(submission_id)
+        data = json_object(request.data)
+        version = version_of(data)
+        fields = {k: v for k, v in data.items() if k != "version"}
+        submission_update(
+            user=caller(request), submission_id=submission.pk, fields=fields, version=version
+        )
+        return self.respond(submission.pk)
+
+
+class ActionView(SubmissionAPIView):
+    """Take a flow action: ``{action, note, version?}`` -> the submission."""
+
+    @extend_schema(request=ActionSerializer)
+    def post(self, request: Request, submission_id: str) -> Response:
+        submission = self.load(submission_id)
+        data = json_object(request.data)
+        version = version_of(data)
+        submission_act(
+            user=caller(request),
+            submission_id=submission.pk,
+            action=data.get("action"),
+            note=data.get("note", ""),
+            version=version,
+        )
+        return self.respond(submission.pk)
+
+
+class TrailView(CallerMixin, GenericAPIView[TrailEvent]):
+    """The submission's trail events in order, with their hash chain."""
+
+    serializer_class = TrailEventSerializer
+
+    @extend_schema(operation_id="submissions_trail_list", responses=TrailEventSerializer(many=True))
+    def get(self, request: Request, submission_id: str) -> Response:
+        submission = self.load(submission_id)
+        events = TrailEvent.objects.filter(stream__name=submission.stream).order_by("seq")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(TrailEventSerializer(page, many=True).data)
+
+
+class TaskListView(SubmissionAPIView):
+    """The submissions waiting for the caller's duty ("Tugas saya"), shaped as the list."""
+
+    @extend_schema(operation_id="tasks_list", responses=SubmissionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        queryset = with_related(waiting_for(caller(request), self.roles))
+        return self.paginated(queryset)

@@ -1,0 +1,167 @@
+"""Indicator coverage: how much evidence supports each of the 24 KLA indicators, by state.
+
+BAPPERIDA gathers verified evidence per indicator before the national window (domain.md,
+"Why it matters"); this answers, for the caller's view only (``roles.selectors``), which
+indicators are covered, by how many submissions and current evidence files, in which states,
+from which bodies, and which have no verified evidence at all. No score is invented: an
+indicator's weight appears only when an administrator entered it.
+
+Everything is computed with a fixed number of grouped queries, whatever the number of
+indicators or submissions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from kla.errors import Forbidden
+from kla.models import Cluster, Evidence, Indicator, Submission, SubmissionState
+from roles.roles import Roles, roles_of
+from roles.selectors import visible_to
+
+S = SubmissionState
+# The groups coverage counts in: drafts still in the body's or verifier's hands apart from
+# what P3AP2KB verified and what came after it.
+IN_PROGRESS = "in_progress"
+GROUPS = (IN_PROGRESS, S.VERIFIED.value, S.CONSOLIDATED.value, S.AUDITED.value)
+GROUP_OF = {
+    S.DRAFT.value: IN_PROGRESS,
+    S.SUBMITTED.value: IN_PROGRESS,
+    S.RETURNED.value: IN_PROGRESS,
+    S.VERIFIED.value: S.VERIFIED.value,
+    S.CONSOLIDATED.value: S.CONSOLIDATED.value,
+    S.AUDITED.value: S.AUDITED.value,
+}
+VERIFIED_OR_BEYOND = (S.VERIFIED.value, S.CONSOLIDATED.value, S.AUDITED.value)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(GROUPS, 0)
+
+
+def _zero_states() -> dict[str, int]:
+    return dict.fromkeys(S.values, 0)
+
+
+@dataclass
+class IndicatorCoverage:
+    """What the caller sees supporting one indicator."""
+
+    number: int
+    name: str
+    cluster: str
+    cluster_label: str
+    weight: Decimal | None
+    submissions: dict[str, int] = field(default_factory=_zero)
+    evidence: dict[str, int] = field(default_factory=_zero)
+    bodies: list[str] = field(default_factory=list)
+    # The same counts for each state of the flow (API identifiers), besides the groups.
+    submissions_by_state: dict[str, int] = field(default_factory=_zero_states)
+    evidence_by_state: dict[str, int] = field(default_factory=_zero_states)
+
+    @property
+    def submissions_total(self) -> int:
+        return sum(self.submissions.values())
+
+    @property
+    def evidence_total(self) -> int:
+        return sum(self.evidence.values())
+
+    @property
+    def verified_evidence(self) -> int:
+        """Current files of submissions that are verified or beyond."""
+        return sum(self.evidence[g] for g in GROUPS if g != IN_PROGRESS)
+
+    @property
+    def no_verified_evidence(self) -> bool:
+        return self.verified_evidence == 0
+
+
+@dataclass
+class ClusterCoverage:
+    """One cluster's indicators and how many of them have verified evidence."""
+
+    code: str
+    label: str
+    indicators: list[IndicatorCoverage]
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for i in self.indicators if not i.no_verified_evidence)
+
+
+def may_view_coverage(roles: Roles) -> bool:
+    """Coverage is for the reviewers of the flow: verifiers, consolidators and auditors."""
+    return roles.verifier or roles.consolidator or roles.auditor
+
+
+def _visible_ids(user: User | AnonymousUser, roles: Roles) -> QuerySet[Submission, Any]:
+    return visible_to(user, roles).values("pk")
+
+
+def coverage_compute(
+    *, user: User | AnonymousUser, roles: Roles | None = None
+) -> list[IndicatorCoverage]:
+    """Coverage of every indicator, counting only the submissions the caller may see.
+
+    Four queries in all: the indicators, submissions per indicator and state, current
+    evidence files per indicator and state, and the contributing bodies per indicator.
+    """
+    roles = roles if roles is not None else roles_of(user)
+    if not may_view_coverage(roles):
+        raise Forbidden(_("Cakupan indikator hanya untuk verifikator, konsolidator dan auditor."))
+    labels = dict(Cluster.choices)
+    rows = {
+        i.pk: IndicatorCoverage(
+            number=i.number,
+            name=i.name,
+            cluster=i.cluster,
+            cluster_label=str(labels.get(i.cluster, i.cluster)),
+            weight=i.weight,
+        )
+        for i in Indicator.objects.order_by("number")
+    }
+    visible = _visible_ids(user, roles)
+    link = Submission.indicators.through.objects.filter(submission_id__in=visible)
+    for entry in link.values("indicator_id", "submission__state").annotate(
+        n=Count("submission_id", distinct=True)
+    ):
+        row = rows.get(entry["indicator_id"])
+        if row is not None:
+            row.submissions[GROUP_OF[entry["submission__state"]]] += entry["n"]
+            row.submissions_by_state[entry["submission__state"]] += entry["n"]
+    files = Evidence.objects.filter(removed_at__isnull=True, submission_id__in=visible)
+    for found in (
+        files.filter(submission__indicators__isnull=False)
+        .values("submission__indicators", "submission__state")
+        .annotate(n=Count("pk"))
+    ):
+        row = rows.get(found["submission__indicators"])
+        if row is not None:
+            row.evidence[GROUP_OF[found["submission__state"]]] += found["n"]
+            row.evidence_by_state[found["submission__state"]] += found["n"]
+    bodies: dict[int, set[str]] = defaultdict(set)
+    for indicator_id, code in link.values_list("indicator_id", "submission__body__code").distinct():
+        bodies[indicator_id].add(code)
+    for pk, row in rows.items():
+        row.bodies = sorted(bodies.get(pk, ()))
+    return list(rows.values())
+
+
+def coverage_by_cluster(indicators: list[IndicatorCoverage]) -> list[ClusterCoverage]:
+    """The indicators grouped by cluster, in the order of Perpres 25/2021."""
+    grouped: dict[str, list[IndicatorCoverage]] = defaultdict(list)
+    for row in indicators:
+        grouped[row.cluster].append(row)
+    return [
+        ClusterCoverage(code=code, label=str(label), indicators=grouped[code])
+        for code, label in Cluster.choices
+        if grouped.get(code)
+    ]

@@ -1,0 +1,45 @@
+"""Template helpers of the trail pages: who may see the trail link, labels of trail actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from kla.web.templatetags.kla_tags import ACTION_LABELS, request_roles
+from workflows.trail.reading import trail_readable
+
+register = template.Library()
+
+# Actions of the body and system streams, which the submission page never shows.
+TRAIL_ACTION_LABELS: dict[str, Any] = {
+    **ACTION_LABELS,
+    "membership_add": _("Keanggotaan ditambah"),
+    "membership_remove": _("Keanggotaan dicabut"),
+    "permission_grant": _("Izin perangkat diberikan"),
+    "permission_revoke": _("Izin perangkat dicabut"),
+    "role_grant": _("Peran diberikan"),
+    "role_revoke": _("Peran dicabut"),
+    "trail_export": _("Jejak diunduh"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def may_read_trail(context: template.Context) -> bool:
+    """Whether the person making the request may open the trail page (for the navigation)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return False
+    return trail_readable(request_roles(request))
+
+
+@register.filter
+def trail_action_label(value: str) -> str:
+    return str(TRAIL_ACTION_LABELS.get(value, value))
+
+
+@register.filter
+def short_hash(value: str) -> str:
+    """The first 12 hex digits, enough to tell events apart on a page."""
+    return f"{value[:12]}…" if value and len(value) > 12 else value

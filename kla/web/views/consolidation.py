@@ -1,0 +1,142 @@
+"""BAPPERIDA's consolidation screen: consolidators act; verifiers and auditors may look (their
+POST is 403); for anyone else the page does not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_http_methods
+
+from kla.errors import Forbidden, Invalid
+from kla.models import Body, Category, Indicator
+from kla.reports.consolidation import (
+    RowOutcome,
+    authored_among,
+    consolidation_apply,
+    consolidation_queue,
+    may_view_consolidation,
+)
+from kla.web.templatetags.kla_tags import request_roles
+from kla.web.views.common import refused
+
+PAGE_SIZE = 100
+
+
+class QueueFilter(forms.Form):
+    """Filters of the consolidation screen; a bad value counts as not given."""
+
+    agency = forms.ChoiceField(label=_l("Perangkat/lembaga"), required=False)
+    category = forms.ChoiceField(
+        label=_l("Kategori"), required=False, choices=[("", _l("Semua")), *Category.choices]
+    )
+    indicator = forms.TypedChoiceField(
+        label=_l("Indikator"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [  # type: ignore[attr-defined]
+            ("", _l("Semua")),
+            *[(b.code, b.name) for b in bodies],
+        ]
+        self.fields["indicator"].choices = [  # type: ignore[attr-defined]
+            ("", _l("Semua")),
+            *[(i.number, f"{i.number}. {i.name}") for i in Indicator.objects.order_by("number")],
+        ]
+
+    def filters(self) -> dict[str, Any]:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            key: data[key]
+            for key in ("agency", "category", "indicator")
+            if key not in self.errors and data.get(key)
+        }
+
+
+def _selected(values: list[str]) -> list[tuple[int, int | None]] | None:
+    """``"<id>:<version>"`` checkbox values; ``None`` when any is malformed."""
+    items: list[tuple[int, int | None]] = []
+    for value in values:
+        pk, _sep, version = value.partition(":")
+        if not pk.isascii() or not pk.isdigit() or len(pk) > 18:
+            return None
+        if version and (not version.isascii() or not version.isdigit() or len(version) > 9):
+            return None
+        items.append((int(pk), int(version) if version else None))
+    return items
+
+
+def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
+    roles = request_roles(request)
+    everything = consolidation_queue(user=request.user, roles=roles)
+    bodies = list(Body.objects.filter(submissions__in=everything).distinct().order_by("name"))
+    form = QueueFilter(request.GET or None, bodies=bodies)
+    filters = form.filters() if request.GET else {}
+    qs = consolidation_queue(user=request.user, roles=roles, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    rows = list(page.object_list)
+    authored = authored_among(request.user, [s.pk for s in rows]) if roles.consolidator else set()  # type: ignore[arg-type]
+    query = request.GET.copy()
+    query.pop("halaman", None)
+    return {
+        "form": form,
+        "page": page,
+        "rows": [{"s": s, "authored": s.pk in authored} for s in rows],
+        "can_act": roles.consolidator,
+        "query": query.urlencode(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consolidation(request: HttpRequest) -> HttpResponse:
+    """The verified submissions; consolidators consolidate many at once or return one."""
+    roles = request_roles(request)
+    if not may_view_consolidation(roles):
+        raise Http404(_("Halaman tidak ditemukan."))
+    status = 200
+    outcomes: list[RowOutcome] = []
+    errors: list[str] = []
+    note = ""
+    if request.method == "POST":
+        if not roles.consolidator:
+            return refused(request, _("Hanya konsolidator (BAPPERIDA) yang dapat melakukan ini."))
+        note = str(request.POST.get("note", ""))[:5000]
+        items = _selected(request.POST.getlist("pilih"))
+        try:
+            if items is None:
+                raise Invalid({"pilih": _("Pilihan tidak valid.")})
+            outcomes = consolidation_apply(
+                user=request.user,  # type: ignore[arg-type]
+                action=request.POST.get("action"),
+                items=items,
+                note=note,
+            )
+        except Invalid as exc:
+            status = 400
+            errors = [m for msgs in exc.errors.values() for m in msgs]
+        except Forbidden as exc:
+            return refused(request, exc.message)
+        else:
+            note = ""
+    context = _consolidation_context(request)
+    titles = {r["s"].pk: r["s"] for r in context["rows"]}
+    context.update(
+        {
+            "outcomes": [{"o": o, "s": titles.get(o.submission_id)} for o in outcomes],
+            "succeeded": sum(1 for o in outcomes if o.ok),
+            "failed": sum(1 for o in outcomes if not o.ok),
+            "errors": errors,
+            "note": note,
+        }
+    )
+    return render(request, "kla/consolidation.html", context, status=status)

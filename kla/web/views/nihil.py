@@ -1,0 +1,100 @@
+"""The "nihil" page: an operator declares that their body has nothing to report in a category.
+
+Operators declare for their bodies; verifiers, consolidators and auditors read the
+declarations (and get 403 if they post); anybody else gets 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_http_methods
+
+from kla.errors import Conflict, Forbidden, Invalid
+from kla.models import Body, Category
+from kla.web.templatetags.kla_tags import request_roles
+from roles.selectors import bodies_operated_by
+from workflows.sla.nihil import REASON_MAX, nihil_declare, nihil_visible_to
+
+
+class NihilForm(forms.Form):
+    """Category, body (when the person operates several) and the reason."""
+
+    agency = forms.ChoiceField(label=_l("Perangkat/lembaga"), required=False)
+    category = forms.ChoiceField(label=_l("Kategori"), choices=Category.choices)
+    reason = forms.CharField(
+        label=_l("Alasan nihil"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_l("Mengapa perangkat Anda tidak memiliki data untuk kategori ini."),
+    )
+
+    def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if len(bodies) > 1:
+            agency = self.fields["agency"]
+            assert isinstance(agency, forms.ChoiceField)
+            agency.choices = [(b.code, b.name) for b in bodies]
+            agency.required = True
+        else:
+            del self.fields["agency"]
+
+
+def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    title = _("Tidak diizinkan") if status == 403 else _("Tidak dapat dilakukan sekarang")
+    return render(request, "kla/refused.html", {"title": title, "message": message}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def nihil(request: HttpRequest) -> HttpResponse:
+    """The declarations the person may read and, for operators, the form to declare one."""
+    roles = request_roles(request)
+    if not (roles.operator_of or roles.reviewer or roles.verifier):
+        raise Http404(_("Halaman tidak ditemukan."))
+    bodies = list(bodies_operated_by(request.user))  # type: ignore[arg-type]
+    status, error = 200, ""
+    form = NihilForm(request.POST or None, bodies=bodies)
+    if request.method == "POST":
+        if not roles.operator_of:
+            return _refused(
+                request, _("Hanya operator perangkat/lembaga yang dapat menyatakan nihil."), 403
+            )
+        if form.is_valid():
+            try:
+                nihil_declare(
+                    user=request.user,  # type: ignore[arg-type]
+                    category=form.cleaned_data["category"],
+                    agency=form.cleaned_data.get("agency") or None,
+                    reason=form.cleaned_data["reason"],
+                )
+            except Forbidden as exc:
+                return _refused(request, exc.message, 403)
+            except Conflict as exc:
+                error, status = exc.message, 409
+            except Invalid as exc:
+                for key, errors in exc.errors.items():
+                    for message in errors:
+                        form.add_error(key if key in form.fields else None, message)
+            else:
+                messages.success(request, _("Pernyataan nihil dicatat."))
+                return redirect("nihil")
+        if status == 200:
+            status = 400
+    return render(
+        request,
+        "kla/nihil.html",
+        {
+            "form": form if roles.operator_of else None,
+            "declarations": nihil_visible_to(roles).order_by("body__name", "category"),
+            "error": error,
+        },
+        status=status,
+    )

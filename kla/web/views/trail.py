@@ -1,0 +1,256 @@
+"""The auditor's trail pages: the filtered trail across submissions with chain status, and its
+downloads as CSV and JSON Lines.
+
+Rights (``workflows.trail.reading``): verifiers, consolidators and auditors open the page and
+see the rows they may read; operators and people without a role get 404, as if it did not exist;
+downloading is the auditor's (403 for the other reviewers) and is itself a trail event.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_GET
+
+from kla.errors import Forbidden, NotVisible
+from kla.models import Body
+from kla.time import WIB
+from kla.web.templatetags.kla_tags import request_roles
+from kla.web.templatetags.trail_tags import trail_action_label
+from workflows.trail.reading import (
+    EXPORT_FIELDS,
+    EXPORT_FORMATS,
+    TrailFilters,
+    trail_actions,
+    trail_chains_status,
+    trail_export_record,
+    trail_export_rows,
+    trail_exportable,
+    trail_query,
+    trail_readable,
+)
+
+PAGE_SIZE = 50
+# Dates outside this range are typing mistakes, and near the ends of ``datetime`` the shift
+# between WIB and UTC would overflow.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+BAD_DATE = _l("Tanggal tidak valid; gunakan format TTTT-BB-HH, misalnya 2026-03-25.")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); the
+# note and names are typed by people, so such a cell gets a leading apostrophe in the CSV.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+class TrailFilterForm(forms.Form):
+    """The trail page's filters; a bad value is a field error, shown with the page (400)."""
+
+    agency = forms.ChoiceField(
+        label=_l("Perangkat/lembaga"),
+        required=False,
+        error_messages={"invalid_choice": _l("Perangkat/lembaga “%(value)s” tidak dikenal.")},
+    )
+    actor = forms.CharField(
+        label=_l("Pelaku (nama pengguna)"),
+        required=False,
+        max_length=150,
+        error_messages={"max_length": _l("Nama pengguna paling banyak 150 karakter.")},
+    )
+    action = forms.ChoiceField(
+        label=_l("Aksi"),
+        required=False,
+        error_messages={"invalid_choice": _l("Aksi “%(value)s” tidak dikenal.")},
+    )
+    date_from = forms.DateField(
+        label=_l("Dari tanggal (WIB)"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": BAD_DATE},
+    )
+    date_to = forms.DateField(
+        label=_l("Sampai tanggal (WIB)"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": BAD_DATE},
+    )
+
+    def __init__(
+        self, *args: Any, bodies: Iterable[Body], actions: Iterable[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [  # type: ignore[attr-defined]
+            ("", _("Semua")),
+            *[(b.code, b.name) for b in bodies],
+        ]
+        self.fields["action"].choices = [  # type: ignore[attr-defined]
+            ("", _("Semua")),
+            *[(a, trail_action_label(a)) for a in actions],
+        ]
+
+    def _clean_day(self, name: str) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get(name)
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise forms.ValidationError(
+                _("Tanggal harus antara %(a)s dan %(b)s.")
+                % {"a": EARLIEST.isoformat(), "b": LATEST.isoformat()}
+            )
+        return day
+
+    def clean_date_from(self) -> dt.date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> dt.date | None:
+        return self._clean_day("date_to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("Tanggal akhir tidak boleh sebelum tanggal awal."))
+        return data
+
+    def filters(self) -> TrailFilters:
+        """The valid filters; call after ``is_valid`` returned true (or on an unbound form)."""
+        data = getattr(self, "cleaned_data", {})
+        return TrailFilters(
+            body=data.get("agency") or "",
+            actor=(data.get("actor") or "").strip(),
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+def _form(request: HttpRequest) -> TrailFilterForm:
+    query = request.GET.copy()
+    query.pop("halaman", None)
+    return TrailFilterForm(
+        query or None,
+        bodies=Body.objects.order_by("name"),
+        actions=trail_actions(user=request.user, roles=request_roles(request)),
+    )
+
+
+def _query_string(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("halaman", None)
+    return query.urlencode()
+
+
+def _require_readable(request: HttpRequest) -> None:
+    if not trail_readable(request_roles(request)):
+        raise Http404(_("Halaman tidak ditemukan."))
+
+
+@login_required
+@require_GET
+def trail_list(request: HttpRequest) -> HttpResponse:
+    """The trail across submissions, newest first, with the chain status of each stream shown."""
+    _require_readable(request)
+    roles = request_roles(request)
+    form = _form(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "query": _query_string(request),
+        "can_export": trail_exportable(roles),
+        "page": None,
+        "statuses": {},
+    }
+    if form.is_bound and not form.is_valid():
+        return render(request, "kla/trail/list.html", context, status=400)
+    qs = trail_query(user=request.user, filters=form.filters(), roles=roles)
+    page = Paginator(qs.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("halaman"))
+    statuses = trail_chains_status(streams={e.stream.name for e in page.object_list})
+    rows = [(event, statuses[event.stream.name]) for event in page.object_list]
+    context |= {
+        "page": page,
+        "rows": rows,
+        "statuses": sorted(statuses.values(), key=lambda s: s.stream),
+        "broken": [s for s in statuses.values() if not s.intact],
+    }
+    return render(request, "kla/trail/list.html", context)
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back, for streaming ``csv``."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    # The byte-order mark makes spreadsheets read the file as UTF-8 (names, notes).
+    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        yield writer.writerow([_cell(row[key]) for key in EXPORT_FIELDS])
+
+
+def _jsonl_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+@login_required
+@require_GET
+def trail_download(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """Download the filtered trail (CSV or JSON Lines), recorded first in the system stream."""
+    _require_readable(request)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404(_("Format unduhan tidak dikenal."))
+    roles = request_roles(request)
+    if not trail_exportable(roles):
+        return render(
+            request,
+            "kla/refused.html",
+            {
+                "title": _("Tidak diizinkan"),
+                "message": _("Hanya auditor (Inspektorat) yang dapat mengunduh jejak."),
+            },
+            status=403,
+        )
+    form = _form(request)
+    if form.is_bound and not form.is_valid():
+        context = {"form": form, "query": _query_string(request), "can_export": True}
+        return render(request, "kla/trail/list.html", context, status=400)
+    filters = form.filters()
+    try:
+        trail_export_record(user=request.user, filters=filters, fmt=fmt, roles=roles)  # type: ignore[arg-type]
+    except NotVisible:
+        raise Http404(_("Halaman tidak ditemukan.")) from None
+    except Forbidden as exc:  # pragma: no cover -- checked above, kept for the house order
+        return render(
+            request,
+            "kla/refused.html",
+            {"title": _("Tidak diizinkan"), "message": exc.message},
+            status=403,
+        )
+    rows = trail_export_rows(trail_query(user=request.user, filters=filters, roles=roles))
+    lines = _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
+    stamp = timezone.now().astimezone(WIB).strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="jejak-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,119 @@
+"""Visibility querysets, in the manner of NetBox's ``restrict(user, action)``.
+
+A submission that has never been submitted is private to its body. Once submitted (even if
+later withdrawn), verifiers in scope, consolidators and auditors see it in every state.
+Everything else is invisible, and the pages and API answer 404 for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kla.errors import Forbidden, Invalid
+from kla.models import Body, Submission
+from roles.roles import VERIFY_CODENAME, Role, Roles, roles_of
+
+
+def visibility_filter(roles: Roles) -> Q | None:
+    """The filter on ``Submission`` for these roles; ``None`` when nothing is visible."""
+    if roles.reviewer:
+        return Q(body_id__in=roles.operator_of) | Q(first_submitted_at__isnull=False)
+    q = Q(body_id__in=roles.operator_of) if roles.operator_of else None
+    if roles.verifier_of:
+        scoped = Q(body_id__in=roles.verifier_of, first_submitted_at__isnull=False)
+        q = scoped if q is None else q | scoped
+    return q
+
+
+def visible_to(
+    user: User | AnonymousUser,
+    roles: Roles | None = None,
+    queryset: QuerySet[Submission] | None = None,
+) -> QuerySet[Submission]:
+    """The submissions this person may see."""
+    qs = Submission.objects.all() if queryset is None else queryset
+    q = visibility_filter(roles if roles is not None else roles_of(user))
+    return qs.none() if q is None else qs.filter(q)
+
+
+def body_for_operator(roles: Roles, agency: Any, *, refusal: str) -> Body:
+    """The body an operator acts for: named by its code, implied when they have only one.
+
+    ``refusal`` is what people without any body are told (403).
+    """
+    if not roles.operator_of:
+        raise Forbidden(refusal)
+    if agency in (None, ""):
+        if len(roles.operator_of) > 1:
+            raise Invalid({"agency": _("Anda operator beberapa perangkat: sebutkan kodenya.")})
+        return Body.objects.get(pk=next(iter(roles.operator_of)))
+    body = (
+        Body.objects.filter(code=agency, active=True).first() if isinstance(agency, str) else None
+    )
+    if body is None:
+        raise Invalid({"agency": _("Kode perangkat tidak dikenal.")})
+    if body.pk not in roles.operator_of:
+        raise Forbidden(_("Anda bukan operator %(body)s.") % {"body": body.name})
+    return body
+
+
+def bodies_operated_by(user: User | AnonymousUser) -> QuerySet[Body]:
+    """The active bodies this person drafts for."""
+    if not user.is_authenticated:
+        return Body.objects.none()
+    return Body.objects.filter(memberships__user=user, active=True).order_by("code")
+
+
+def waiting_for(user: User | AnonymousUser, roles: Roles | None = None) -> QuerySet[Submission]:
+    """The visible submissions waiting for this person's duty ("Tugas saya").
+
+    An operator's drafts and returns, a verifier's submitted ones in scope, a consolidator's
+    verified ones and an auditor's consolidated ones.
+    """
+    roles = roles if roles is not None else roles_of(user)
+    duty = Q(pk__in=[])
+    if roles.operator_of:
+        duty |= Q(body_id__in=roles.operator_of, state__in=("draft", "returned"))
+    if roles.verifier_everywhere:
+        duty |= Q(state="submitted")
+    elif roles.verifier_of:
+        duty |= Q(state="submitted", body_id__in=roles.verifier_of)
+    if roles.consolidator:
+        duty |= Q(state="verified")
+    if roles.auditor:
+        duty |= Q(state="consolidated")
+    return visible_to(user, roles).filter(duty)
+
+
+# --- the people of a role or a body ---------------------------------------------------------
+
+
+def verifiers_of(submission: Submission) -> QuerySet[User]:
+    """Verifiers whose scope holds the submission's body."""
+    User = get_user_model()
+    return User.objects.filter(
+        Q(groups__permissions__codename=VERIFY_CODENAME)
+        | Q(user_permissions__codename=VERIFY_CODENAME)
+        | Q(
+            bodyuserobjectpermission__permission__codename=VERIFY_CODENAME,
+            bodyuserobjectpermission__content_object=submission.body_id,
+        ),
+        is_active=True,
+    ).distinct()
+
+
+def members_of_group(role: Role) -> QuerySet[User]:
+    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()
+
+
+def operators_of(submission: Submission) -> QuerySet[User]:
+    return (
+        get_user_model()
+        .objects.filter(memberships__body=submission.body_id, is_active=True)
+        .distinct()
+    )

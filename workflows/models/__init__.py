@@ -1,0 +1,18 @@
+"""The engine's records, one module a subject; Django registers them all with this app."""
+
+from workflows.models.notifications import Notification
+from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
+from workflows.models.trail import GENESIS_HASH, TrailEvent, TrailStream
+
+__all__ = [
+    "GENESIS_HASH",
+    "CalendarDay",
+    "DayKind",
+    "Escalation",
+    "NihilDeclaration",
+    "Notification",
+    "Reminder",
+    "Timer",
+    "TrailEvent",
+    "TrailStream",
+]

@@ -1,0 +1,36 @@
+"""Keeping due times right: a new submission starts its draft timer; a change of the deadline,
+a budget or the calendar recomputes every open due time, in the transaction of the change.
+
+Signals rather than calls in the admin: every path that saves these rows (the admin, the
+seed, a shell) recomputes alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from kla.models import Instruction, Submission
+from workflows.models import CalendarDay
+from workflows.sla.timers import timer_start, timers_recompute
+
+
+@receiver(post_save, sender=Submission, dispatch_uid="sla_submission_created")
+def _submission_created(sender: Any, instance: Submission, created: bool, **kwargs: Any) -> None:
+    if created and not kwargs.get("raw"):
+        timer_start(submission=instance, at=instance.created_at)
+
+
+@receiver(post_save, sender=Instruction, dispatch_uid="sla_instruction_saved")
+def _instruction_saved(sender: Any, instance: Instruction, created: bool, **kwargs: Any) -> None:
+    if not created and not kwargs.get("raw"):
+        timers_recompute(instruction_id=instance.pk)
+
+
+@receiver(post_save, sender=CalendarDay, dispatch_uid="sla_calendar_saved")
+@receiver(post_delete, sender=CalendarDay, dispatch_uid="sla_calendar_deleted")
+def _calendar_changed(sender: Any, **kwargs: Any) -> None:
+    if not kwargs.get("raw"):
+        timers_recompute()

@@ -1,0 +1,321 @@
+"""The SLA sweep: escalations of overdue steps, reminders before the deadline, the outbox.
+
+Run by the Celery beat task (``workflows.tasks.sla_sweep_task``) every few minutes and by
+``manage.py sla_sweep [--now ...]`` for any moment. Each reminder and escalation is claimed
+by inserting its row with ``ON CONFLICT DO NOTHING ... RETURNING``: the UNIQUE constraint
+decides which sweep sends it, so two sweeps running at once never send one twice. The
+announcement (trail event and notification rows) is written in the claim's transaction, so a
+claimed row is never left unannounced. Candidates are found with set-based queries; work per
+row is only the trail event each announcement must append to its own hash chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.time import WIB, wib_date
+from roles.models import Membership
+from roles.roles import Role
+from roles.selectors import members_of_group, operators_of, verifiers_of
+from workflows.models import Escalation, NihilDeclaration, Notification, Reminder, Timer
+from workflows.notifications.outbox import outbox_send
+from workflows.sla.calendar import WorkCalendar
+from workflows.trail.append import trail_append
+
+logger = logging.getLogger(__name__)
+
+S = SubmissionState
+BATCH = 500
+SWEEP_TASK = "workflows.tasks.sla_sweep_task"  # the name queued messages carry
+# Working days before the deadline on which bodies that have not answered are reminded
+# (0: the deadline day itself).
+REMINDER_OFFSETS = (5, 3, 1, 0)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep sent."""
+
+    escalations: int = 0
+    reminders: int = 0
+    emails: int = 0
+
+
+def sla_sweep(*, now: dt.datetime | None = None, send_emails: bool = True) -> SweepResult:
+    """Sweep as of ``now``: escalate overdue steps, send the reminders owed, empty the outbox."""
+    now = now if now is not None else timezone.now()
+    result = SweepResult()
+    result.escalations = escalations_send(now=now)
+    result.reminders = reminders_send(now=now)
+    if send_emails:
+        result.emails = outbox_send()
+    return result
+
+
+# --- escalations ---------------------------------------------------------------------------
+
+
+def _claim(sql: str, params: Sequence[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _claim_escalations(timer_ids: list[int], now: dt.datetime) -> list[int]:
+    """Insert-or-skip the escalation rows of these timers; the ids of those this sweep won."""
+    ops = connection.ops
+    marks = ", ".join(["%s"] * len(timer_ids))
+    # ORDER BY: concurrent sweeps insert overlapping keys in the same order, so they queue on
+    # the unique index instead of deadlocking.
+    sql = (
+        f"INSERT INTO {Escalation._meta.db_table} (timer_id, sent_at) "  # noqa: S608 -- names only
+        f"SELECT t.id, %s FROM {Timer._meta.db_table} t "
+        f"WHERE t.id IN ({marks}) AND t.closed_at IS NULL AND t.due_at < %s "
+        "ORDER BY t.id "
+        "ON CONFLICT (timer_id) DO NOTHING RETURNING timer_id"
+    )
+    stamp = ops.adapt_datetimefield_value(now)
+    return _claim(sql, [stamp, *timer_ids, stamp])
+
+
+def _escalation_people(step: str, submission: Submission) -> list[User]:
+    """The people of the step's role (in scope) and the consolidators (BAPPERIDA)."""
+    if step in (S.DRAFT, S.RETURNED):
+        people = list(operators_of(submission))
+    elif step == S.SUBMITTED:
+        people = list(verifiers_of(submission))
+    elif step == S.CONSOLIDATED:
+        people = list(members_of_group(Role.AUDITOR))
+    else:
+        people = []
+    return people
+
+
+def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
+    timers = Timer.objects.filter(pk__in=list(timer_ids)).select_related(
+        "submission__body", "submission__instruction"
+    )
+    consolidators = list(members_of_group(Role.CONSOLIDATOR))
+    people_cache: dict[tuple[str, int], list[User]] = {}
+    rows: list[Notification] = []
+    for timer in timers.order_by("pk"):
+        submission = timer.submission
+        key = (timer.step, submission.body_id)
+        if key not in people_cache:
+            seen: dict[Any, User] = {}
+            for person in [*_escalation_people(timer.step, submission), *consolidators]:
+                seen.setdefault(person.pk, person)
+            people_cache[key] = list(seen.values())
+        due = timer.due_at.astimezone(WIB) if timer.due_at else None
+        step_label = str(S(timer.step).label) if timer.step in S.values else timer.step
+        title = _("Melewati tenggat: #%(id)s %(title)s") % {
+            "id": submission.pk,
+            "title": submission.title or submission.get_category_display(),
+        }
+        message = _("Tahap \u201c%(step)s\u201d (%(body)s) jatuh tempo %(due)s WIB.") % {
+            "step": step_label,
+            "body": submission.body.name,
+            "due": due.strftime("%d-%m-%Y %H:%M") if due else "-",
+        }
+        trail_append(
+            stream=submission.stream,
+            action="escalation",
+            actor=None,
+            from_state=timer.step,
+            to_state=timer.step,
+            note=message,
+            data={
+                "timer": timer.pk,
+                "step": timer.step,
+                "due_at": due.isoformat() if due else None,
+                "recipients": sorted(p.get_username() for p in people_cache[key]),
+            },
+            submission=submission,
+            body=submission.body,
+        )
+        rows.extend(
+            Notification(
+                user=person, kind="escalation", submission=submission, title=title, message=message
+            )
+            for person in people_cache[key]
+        )
+    Notification.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def escalations_send(*, now: dt.datetime) -> int:
+    """Escalate every open step past its due time that has not been escalated yet."""
+    sent = 0
+    while True:
+        candidates = list(
+            Timer.objects.filter(closed_at__isnull=True, due_at__lt=now, escalation__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not candidates:
+            return sent
+        with transaction.atomic():
+            won = _claim_escalations(candidates, now)
+            if won:
+                _announce_escalations(won, now)
+        sent += len(won)
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def reminder_days(instruction: Instruction, calendar: WorkCalendar) -> list[tuple[dt.date, int]]:
+    """The reminder days of an instruction with how many working days before the deadline."""
+    return sorted(
+        (
+            calendar.workdays_before(instruction.deadline, n) if n else instruction.deadline,
+            n,
+        )
+        for n in REMINDER_OFFSETS
+    )
+
+
+def reminder_owed(
+    instruction: Instruction, calendar: WorkCalendar, today: dt.date
+) -> tuple[dt.date, int] | None:
+    """The latest reminder day reached by ``today``; none after the deadline day.
+
+    A sweep that finds reminder days passed without their reminder sends only this one: an
+    old "five days left" is no use when one day is left.
+    """
+    if today > instruction.deadline:
+        return None
+    reached = [(day, n) for day, n in reminder_days(instruction, calendar) if day <= today]
+    return reached[-1] if reached else None
+
+
+def answered(instruction: Instruction) -> set[tuple[int, str]]:
+    """The (body, category) pairs answered: a submission that is not a draft, or nihil."""
+    pairs = set(
+        Submission.objects.filter(instruction=instruction)
+        .exclude(state=S.DRAFT)
+        .values_list("body_id", "category")
+        .distinct()
+    )
+    pairs |= set(
+        NihilDeclaration.objects.filter(instruction=instruction).values_list("body_id", "category")
+    )
+    return pairs
+
+
+def _claim_reminders(
+    instruction: Instruction, body_ids: list[int], day: dt.date, days_before: int, now: dt.datetime
+) -> list[int]:
+    ops = connection.ops
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(body_ids))
+    params: list[Any] = []
+    for body_id in body_ids:
+        params += [
+            instruction.pk,
+            body_id,
+            ops.adapt_datefield_value(day),
+            days_before,
+            ops.adapt_datetimefield_value(now),
+        ]
+    sql = (
+        f"INSERT INTO {Reminder._meta.db_table} "  # noqa: S608 -- table name only
+        "(instruction_id, body_id, day, days_before, sent_at) "
+        f"VALUES {values} "
+        "ON CONFLICT (instruction_id, body_id, day) DO NOTHING RETURNING body_id"
+    )
+    return _claim(sql, params)
+
+
+def _announce_reminders(
+    instruction: Instruction,
+    body_ids: list[int],
+    missing: dict[int, list[str]],
+    day: dt.date,
+    days_before: int,
+) -> None:
+    bodies = Body.objects.in_bulk(body_ids)
+    operators: dict[int, list[User]] = defaultdict(list)
+    for membership in Membership.objects.filter(
+        body_id__in=body_ids, user__is_active=True
+    ).select_related("user"):
+        operators[membership.body_id].append(membership.user)
+    labels = dict(Category.choices)
+    deadline = date_format(instruction.deadline, "j F Y")
+    rows: list[Notification] = []
+    for body_id in sorted(body_ids):
+        body = bodies[body_id]
+        when = (
+            _("hari ini batas waktunya")
+            if days_before == 0
+            else _("%(n)s hari kerja lagi") % {"n": days_before}
+        )
+        title = _("Pengingat KLA: batas waktu %(deadline)s (%(when)s)") % {
+            "deadline": deadline,
+            "when": when,
+        }
+        message = _(
+            "%(body)s belum menjawab kategori: %(missing)s. Ajukan pengajuan atau nyatakan "
+            "nihil sebelum batas waktu."
+        ) % {"body": body.name, "missing": ", ".join(str(labels[c]) for c in missing[body_id])}
+        trail_append(
+            stream=f"body:{body.code}",
+            action="reminder",
+            actor=None,
+            note=message,
+            data={
+                "instruction": instruction.pk,
+                "day": day.isoformat(),
+                "days_before": days_before,
+                "deadline": instruction.deadline.isoformat(),
+                "missing": missing[body_id],
+            },
+            body=body,
+        )
+        rows.extend(
+            Notification(user=person, kind="reminder", title=title, message=message)
+            for person in operators[body_id]
+        )
+    Notification.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def reminders_send(*, now: dt.datetime, calendar: WorkCalendar | None = None) -> int:
+    """Remind the bodies that have not answered every category, if a reminder is owed today."""
+    instruction = Instruction.current()
+    if instruction is None:
+        return 0
+    calendar = calendar if calendar is not None else WorkCalendar.load()
+    owed = reminder_owed(instruction, calendar, wib_date(now))
+    if owed is None:
+        return 0
+    day, days_before = owed
+    done = answered(instruction)
+    already = set(
+        Reminder.objects.filter(instruction=instruction, day=day).values_list("body_id", flat=True)
+    )
+    missing: dict[int, list[str]] = {}
+    for body_id in Body.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+        if body_id in already:
+            continue
+        gaps = [c for c in Category.values if (body_id, c) not in done]
+        if gaps:
+            missing[body_id] = gaps
+    owing = sorted(missing)
+    sent = 0
+    for start in range(0, len(owing), BATCH):
+        with transaction.atomic():
+            won = _claim_reminders(instruction, owing[start : start + BATCH], day, days_before, now)
+            if won:
+                _announce_reminders(instruction, won, missing, day, days_before)
+        sent += len(won)
+    return sent

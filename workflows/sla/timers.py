@@ -1,0 +1,139 @@
+"""SLA due times: when each step of a submission is due, kept in ``Timer`` rows.
+
+A step is due at 23:59 WIB on the N-th working day after the day it starts (that day does not
+count), N being the instruction's budget for the step. The operator's steps (``draft``, and
+``returned``: the revision) are due at the earlier of their budget and the end of the deadline
+day, unless the deadline had already passed when the step began; a draft has no budget of its
+own, so it is due at the end of the deadline day (and has no due time once that has passed).
+
+``timer_start`` runs inside every action's transaction; ``timers_recompute`` runs when the
+deadline, a budget or the calendar changes (``workflows.sla.receivers``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from kla.models import Instruction, Submission, SubmissionState
+from kla.time import end_of_workday, wib_date
+from workflows.models import Timer
+from workflows.sla.calendar import WorkCalendar
+
+S = SubmissionState
+
+# The instruction's budget (in working days) of each step, by the state that waits on it.
+BUDGET_FIELDS: dict[str, str] = {
+    S.SUBMITTED: "budget_verify",
+    S.RETURNED: "budget_revise",
+    S.VERIFIED: "budget_consolidate",
+    S.CONSOLIDATED: "budget_audit",
+}
+OPERATOR_STEPS = frozenset({S.DRAFT, S.RETURNED})
+UPDATE_CHUNK = 5000
+
+
+def step_due(
+    *,
+    step: str,
+    started_at: dt.datetime,
+    instruction: Instruction,
+    calendar: WorkCalendar,
+) -> dt.datetime | None:
+    """When a step that began at ``started_at`` is due; ``None`` when it has no due time."""
+    due: dt.datetime | None = None
+    field = BUDGET_FIELDS.get(step)
+    if field is not None:
+        budget = int(getattr(instruction, field))
+        due = end_of_workday(calendar.add_workdays(wib_date(started_at), budget))
+    deadline_end = instruction.deadline_end
+    if step in OPERATOR_STEPS and started_at <= deadline_end:
+        due = deadline_end if due is None else min(due, deadline_end)
+    return due
+
+
+def timer_start(
+    *,
+    submission: Submission,
+    at: dt.datetime,
+    calendar: WorkCalendar | None = None,
+) -> Timer | None:
+    """Close the submission's open step and open the one its current state waits on.
+
+    Runs inside the action's transaction (the submission row is locked by the caller), so the
+    due time changes together with the state. Sets ``submission.due_at`` (null once audited).
+    """
+    Timer.objects.filter(submission=submission, closed_at__isnull=True).update(closed_at=at)
+    timer: Timer | None = None
+    due: dt.datetime | None = None
+    if submission.state != S.AUDITED:
+        due = step_due(
+            step=submission.state,
+            started_at=at,
+            instruction=submission.instruction,
+            calendar=calendar if calendar is not None else WorkCalendar.load(),
+        )
+        timer = Timer.objects.create(
+            submission=submission, step=submission.state, started_at=at, due_at=due
+        )
+    Submission.objects.filter(pk=submission.pk).update(due_at=due)
+    submission.due_at = due
+    return timer
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + UPDATE_CHUNK] for i in range(0, len(ids), UPDATE_CHUNK)]
+
+
+@transaction.atomic
+def timers_recompute(*, instruction_id: int | None = None) -> int:
+    """Recompute the due time of every open step (of one instruction, or of all).
+
+    Due times depend only on the step, the day (and moment) it began and the instruction, so
+    the timers are grouped by those and each group is written with one UPDATE: the cost grows
+    with the number of distinct start days, not with a query per timer. Returns how many
+    timers got a new due time.
+    """
+    calendar = WorkCalendar.load()
+    open_timers: QuerySet[Timer] = Timer.objects.filter(closed_at__isnull=True)
+    if instruction_id is not None:
+        open_timers = open_timers.filter(submission__instruction_id=instruction_id)
+    rows = open_timers.values_list(
+        "pk", "step", "started_at", "due_at", "submission__instruction_id"
+    )
+    instructions: dict[int, Instruction] = {}
+    cache: dict[tuple[int, str, dt.date, bool], dt.datetime | None] = {}
+    changed: dict[dt.datetime | None, list[int]] = defaultdict(list)
+    for pk, step, started_at, due_at, inst_id in rows.iterator(chunk_size=UPDATE_CHUNK):
+        instruction = instructions.get(inst_id)
+        if instruction is None:
+            instruction = instructions[inst_id] = Instruction.objects.get(pk=inst_id)
+        # Everything step_due reads: the day the step began and whether that was before the
+        # end of the deadline day.
+        key = (inst_id, step, wib_date(started_at), started_at <= instruction.deadline_end)
+        if key not in cache:
+            cache[key] = step_due(
+                step=step, started_at=started_at, instruction=instruction, calendar=calendar
+            )
+        due = cache[key]
+        if due != due_at:
+            changed[due].append(pk)
+    count = 0
+    for due, ids in changed.items():
+        for chunk in _chunks(ids):
+            Timer.objects.filter(pk__in=chunk).update(due_at=due)
+            Submission.objects.filter(
+                pk__in=Timer.objects.filter(pk__in=chunk).values("submission_id")
+            ).update(due_at=due)
+            count += len(chunk)
+    return count
+
+
+def is_overdue(submission: Submission, now: dt.datetime) -> bool:
+    """Whether the submission's current step is past its due time."""
+    return (
+        submission.due_at is not None and submission.state != S.AUDITED and submission.due_at < now
+    )
