@@ -10,9 +10,11 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,13 +24,42 @@ from kla.models import YEARS, Category
 
 @dataclass(frozen=True)
 class Field:
-    """One detail field. ``kind``: text, date, choice, choices, money, year or urls."""
+    """One detail field. ``kind`` names its entry in ``KINDS``: text, date, choice, choices,
+    money, year or urls; every way of handling the field goes through that entry."""
 
     name: str
     label: Any
     kind: str = "text"
     choices: tuple[tuple[str, Any], ...] = ()
     required: bool = True
+
+    @property
+    def handling(self) -> Kind:
+        return KINDS[self.kind]
+
+    def clean(self, value: Any, years: list[int] | None) -> Any:
+        """The stored value of what the API or a form gave; ``ValueError`` with the reason."""
+        return self.handling.clean(self, value, years)
+
+    def form_field(self) -> forms.Field:
+        """The page's form field (never required there: completeness is for submit)."""
+        return self.handling.form_field(self)
+
+    def initial(self, value: Any) -> Any:
+        """A stored value as the form shows it to be edited."""
+        return None if value is None else self.handling.initial(self, value)
+
+    def from_form(self, value: Any) -> Any:
+        """What the form cleaned, as the services take it."""
+        return self.handling.from_form(self, value)
+
+    def display(self, value: Any) -> str:
+        """A stored value as the submission page shows it."""
+        return self.handling.display(self, value)
+
+    def cell(self, value: Any) -> Any:
+        """A stored value as a typed spreadsheet cell (text is returned as ``str``)."""
+        return self.handling.cell(self, value)
 
 
 REGULATION_KINDS = (
@@ -103,48 +134,207 @@ def parse_money(value: Any) -> int:
     return amount
 
 
-def _clean_value(field: Field, value: Any, years: list[int] | None) -> Any:
-    if field.kind == "text":
+def format_rupiah(value: Any) -> str:
+    """1500000 -> "Rp 1.500.000" (anything but a whole number is shown as it is)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return "Rp " + f"{value:,}".replace(",", ".")
+
+
+# --- the kinds of field: cleaning, asking, showing, exporting, each written once ---------
+
+
+class Kind:
+    """Free text; the base of every kind."""
+
+    name: ClassVar[str] = "text"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         if not isinstance(value, str):
             raise ValueError(_("Harus berupa teks."))
         return value.strip()
-    if field.kind == "date":
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.CharField(label=field.label, required=False, max_length=1000)
+
+    def initial(self, field: Field, value: Any) -> Any:
+        return value
+
+    def from_form(self, field: Field, value: Any) -> Any:
+        return value
+
+    def display(self, field: Field, value: Any) -> str:
+        return str(value)
+
+    def cell(self, field: Field, value: Any) -> Any:
+        return str(value)
+
+
+class DateKind(Kind):
+    """A calendar date, stored as ``YYYY-MM-DD``."""
+
+    name = "date"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         try:
             return dt.date.fromisoformat(value).isoformat()
         except (TypeError, ValueError):
             raise ValueError(_("Tanggal tidak valid; gunakan format YYYY-MM-DD.")) from None
-    if field.kind == "choice":
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.DateField(
+            label=field.label,
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        )
+
+    def initial(self, field: Field, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
+    def from_form(self, field: Field, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    def display(self, field: Field, value: Any) -> str:
+        try:
+            return date_format(dt.date.fromisoformat(value), "j F Y")
+        except (TypeError, ValueError):
+            return str(value)
+
+    def cell(self, field: Field, value: Any) -> Any:
+        try:
+            return dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+class ChoiceKind(Kind):
+    """One of the field's codes; pages and exports show its label."""
+
+    name = "choice"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         allowed = [c for c, _label in field.choices]
         if value not in allowed:
             raise ValueError(
                 _("Pilihan tidak dikenal; pilih salah satu dari: %s.") % ", ".join(allowed)
             )
         return value
-    if field.kind == "choices":
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.ChoiceField(
+            label=field.label, required=False, choices=[("", "---------"), *field.choices]
+        )
+
+    def display(self, field: Field, value: Any) -> str:
+        return str(dict(field.choices).get(value, value))
+
+    def cell(self, field: Field, value: Any) -> Any:
+        return self.display(field, value)
+
+
+class ChoicesKind(Kind):
+    """Any of the field's codes, kept in the order the field lists them."""
+
+    name = "choices"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         allowed = [c for c, _label in field.choices]
         if not isinstance(value, list) or any(v not in allowed for v in value):
             raise ValueError(_("Pilihan tidak dikenal; pilih dari: %s.") % ", ".join(allowed))
         return sorted(set(value), key=allowed.index)
-    if field.kind == "money":
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.MultipleChoiceField(
+            label=field.label,
+            required=False,
+            choices=list(field.choices),
+            widget=forms.CheckboxSelectMultiple,
+        )
+
+    def display(self, field: Field, value: Any) -> str:
+        labels = dict(field.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value)
+
+    def cell(self, field: Field, value: Any) -> Any:
+        return self.display(field, value)
+
+
+class MoneyKind(Kind):
+    """Whole rupiah, not negative; pages accept "1.500.000"."""
+
+    name = "money"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         try:
             return parse_money(value)
         except (ValueError, AttributeError):
             raise ValueError(
                 _("Masukkan rupiah utuh, tidak negatif (misalnya 1.500.000).")
             ) from None
-    if field.kind == "year":
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.CharField(
+            label=field.label,
+            required=False,
+            max_length=30,
+            help_text=gettext_lazy("Rupiah utuh, misalnya 1.500.000"),
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        )
+
+    def initial(self, field: Field, value: Any) -> Any:
+        return f"{value:,}".replace(",", ".") if isinstance(value, int) else value
+
+    def display(self, field: Field, value: Any) -> str:
+        return format_rupiah(value)
+
+    def cell(self, field: Field, value: Any) -> Any:
+        return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+class YearKind(MoneyKind):
+    """A budget year, one of the submission's years."""
+
+    name = "year"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         # A whole number or its digits ("2025"); never a float that would be truncated.
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(_("Tahun tidak valid."))
-        year = value
-        if year not in YEARS:
+        if value not in YEARS:
             raise ValueError(_("Tahun harus salah satu dari 2024, 2025, 2026."))
-        if years is not None and year not in years:
+        if years is not None and value not in years:
             raise ValueError(_("Tahun anggaran harus salah satu tahun pengajuan."))
-        return year
-    if field.kind == "urls":
+        return value
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.TypedChoiceField(
+            label=field.label,
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", "---------"), *[(y, str(y)) for y in YEARS]],
+        )
+
+    def initial(self, field: Field, value: Any) -> Any:
+        return value
+
+    def display(self, field: Field, value: Any) -> str:
+        return str(value)
+
+
+class UrlsKind(Kind):
+    """Links (http or https); pages ask for one a line."""
+
+    name = "urls"
+
+    def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         if isinstance(value, str):
             value = [line.strip() for line in value.splitlines() if line.strip()]
         if not isinstance(value, list):
@@ -154,7 +344,40 @@ def _clean_value(field: Field, value: Any, years: list[int] | None) -> Any:
             if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
                 raise ValueError(_("URL tidak valid: %s") % url)
         return value
-    raise AssertionError(field.kind)
+
+    def form_field(self, field: Field) -> forms.Field:
+        return forms.CharField(
+            label=field.label,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=gettext_lazy("Satu tautan per baris (http:// atau https://)."),
+        )
+
+    def initial(self, field: Field, value: Any) -> Any:
+        return "\n".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def from_form(self, field: Field, value: Any) -> Any:
+        return [line.strip() for line in str(value).splitlines() if line.strip()]
+
+    def display(self, field: Field, value: Any) -> str:
+        return "\n".join(str(v) for v in value)
+
+    def cell(self, field: Field, value: Any) -> Any:
+        return self.display(field, value)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(),
+        DateKind(),
+        ChoiceKind(),
+        ChoicesKind(),
+        MoneyKind(),
+        YearKind(),
+        UrlsKind(),
+    )
+}
 
 
 def clean_details(category: str, data: Any, years: list[int] | None = None) -> dict[str, Any]:
@@ -172,7 +395,7 @@ def clean_details(category: str, data: Any, years: list[int] | None = None) -> d
         if value is None or value == "" or value == []:
             continue
         try:
-            clean[key] = _clean_value(field, value, years)
+            clean[key] = field.clean(value, years)
         except ValueError as exc:
             errors[f"details.{key}"] = str(exc) or _("Nilai tidak valid.")
     if errors:

@@ -21,7 +21,8 @@ from kla.details import clean_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
 from kla.evidence import accepted_message, inspect_upload, max_bytes, too_large_message
 from kla.models import YEARS, Category, Evidence, Indicator, Instruction, Submission
-from roles.roles import Role, Roles, roles_of
+from roles.permissions import reading_role
+from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
 from workflows.trail.append import trail_append
 
@@ -325,19 +326,6 @@ def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evid
     return evidence
 
 
-def _reading_role(roles: Roles, submission: Submission) -> str:
-    if roles.operates(submission.body_id):
-        return Role.OPERATOR
-    for held, role in (
-        (roles.verifies(submission.body_id), Role.VERIFIER),
-        (roles.consolidator, Role.CONSOLIDATOR),
-        (roles.auditor, Role.AUDITOR),
-    ):
-        if held:
-            return role
-    return ""
-
-
 @transaction.atomic
 def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
     """Record that the caller reads a file (the trail shows who read personal data)."""
@@ -352,7 +340,7 @@ def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Ev
         stream=submission.stream,
         action="evidence_download",
         actor=user,
-        role=_reading_role(roles, submission),
+        role=reading_role(roles, submission.body_id),
         from_state=submission.state,
         to_state=submission.state,
         files=[_file_entry(evidence)],

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "workflows.trail.receivers.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Service refusals (kla.errors) become pages with their status (innermost: first to see).
+    "kla.web.middleware.ServiceErrorMiddleware",
 ]
 
 ROOT_URLCONF = "kla.urls"

@@ -44,11 +44,6 @@ class Roles:
     def verifier(self) -> bool:
         return self.verifier_everywhere or bool(self.verifier_of)
 
-    @property
-    def reviewer(self) -> bool:
-        """Sees every submission that has been submitted at least once (in scope)."""
-        return self.consolidator or self.auditor or self.verifier_everywhere
-
     def verifies(self, body_id: int) -> bool:
         return self.verifier_everywhere or body_id in self.verifier_of
 

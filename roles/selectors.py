@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden, Invalid
 from kla.models import Body, Submission
+from roles.permissions import reviews_every_body
 from roles.roles import VERIFY_CODENAME, Role, Roles, roles_of
 
 
 def visibility_filter(roles: Roles) -> Q | None:
     """The filter on ``Submission`` for these roles; ``None`` when nothing is visible."""
-    if roles.reviewer:
+    if reviews_every_body(roles):
         return Q(body_id__in=roles.operator_of) | Q(first_submitted_at__isnull=False)
     q = Q(body_id__in=roles.operator_of) if roles.operator_of else None
     if roles.verifier_of:
@@ -69,27 +70,6 @@ def bodies_operated_by(user: User | AnonymousUser) -> QuerySet[Body]:
     return Body.objects.filter(memberships__user=user, active=True).order_by("code")
 
 
-def waiting_for(user: User | AnonymousUser, roles: Roles | None = None) -> QuerySet[Submission]:
-    """The visible submissions waiting for this person's duty ("Tugas saya").
-
-    An operator's drafts and returns, a verifier's submitted ones in scope, a consolidator's
-    verified ones and an auditor's consolidated ones.
-    """
-    roles = roles if roles is not None else roles_of(user)
-    duty = Q(pk__in=[])
-    if roles.operator_of:
-        duty |= Q(body_id__in=roles.operator_of, state__in=("draft", "returned"))
-    if roles.verifier_everywhere:
-        duty |= Q(state="submitted")
-    elif roles.verifier_of:
-        duty |= Q(state="submitted", body_id__in=roles.verifier_of)
-    if roles.consolidator:
-        duty |= Q(state="verified")
-    if roles.auditor:
-        duty |= Q(state="consolidated")
-    return visible_to(user, roles).filter(duty)
-
-
 # --- the people of a role or a body ---------------------------------------------------------
 
 
@@ -117,3 +97,12 @@ def operators_of(submission: Submission) -> QuerySet[User]:
         .objects.filter(memberships__body=submission.body_id, is_active=True)
         .distinct()
     )
+
+
+def people_of(role: Role, submission: Submission) -> QuerySet[User]:
+    """The active people who hold ``role`` for this submission (in scope)."""
+    if role == Role.OPERATOR:
+        return operators_of(submission)
+    if role == Role.VERIFIER:
+        return verifiers_of(submission)
+    return members_of_group(role)

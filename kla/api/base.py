@@ -16,14 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.serializers import (
+    InputSerializer,
     SubmissionSerializer,
-    VersionSerializer,
+    json_object,
     object_id,
 )
 from kla.models import Evidence, Submission
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
-from workflows.services import action_facts
+from workflows.four_eyes import action_facts
 
 
 class SafeJSONParser(JSONParser):
@@ -59,11 +60,11 @@ def with_related(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
     )
 
 
-def version_of(data: dict[str, Any]) -> int | None:
-    checked = VersionSerializer(data={"version": data.get("version")})
-    checked.is_valid(raise_exception=True)
-    version: int | None = checked.validated_data.get("version")
-    return version
+def valid_input(serializer_class: type[InputSerializer], request: Request) -> dict[str, Any]:
+    """The request body checked by the serializer the schema publishes for it, else 400."""
+    serializer = serializer_class(data=json_object(request.data))
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def caller(request: Request) -> User:

@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, caller
-from kla.reports.coverage import IndicatorCoverage, coverage_compute, may_view_coverage
+from kla.reports.coverage import IndicatorCoverage, coverage_compute
+from roles.permissions import may_view_coverage
 
 
 class CountsSerializer(serializers.Serializer[Any]):

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
 from kla.models import Body, Category, Evidence, Submission, SubmissionState
 from kla.reports.duplicates import prime_duplicates, serialized_duplicates
-from workflows.flow import ACTION_METHODS
+from workflows.flow import ACTIONS
 from workflows.models import Notification, TrailEvent
 from workflows.services import allowed_actions
 from workflows.trail.append import PUBLIC_FIELDS
@@ -95,31 +96,112 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         return list(EvidenceSerializer(current, many=True, context=self.context).data)
 
 
-class SubmissionWriteSerializer(serializers.Serializer[Any]):
-    """The fields a draft is created or edited with (documentation of the request body)."""
-
-    category = serializers.ChoiceField(choices=Category.choices, required=False)
-    agency = serializers.CharField(required=False, help_text="Body code, when you have several")
-    title = serializers.CharField(required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True)
-    years = serializers.ListField(child=serializers.IntegerField(), required=False)
-    indicators = serializers.ListField(child=serializers.IntegerField(), required=False)
-    details = serializers.DictField(required=False)
-    version = serializers.IntegerField(required=False, help_text="PATCH only: 409 when stale")
+# --- input: what the API takes, checked for shape and type before any service sees it ------
+# The services check the rules (formats, ranges, states, rights) and answer field by field;
+# these fields refuse with the services' own words, so both paths say the same thing.
 
 
-class VersionSerializer(serializers.Serializer[Any]):
-    """The optional ``version`` an edit or an action carries."""
+class TextField(serializers.CharField):
+    """Text and nothing else (DRF's ``CharField`` would turn ``5`` into ``"5"``)."""
 
-    version = serializers.IntegerField(required=False, allow_null=True)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("trim_whitespace", False)
+        messages = {"invalid": _l("Harus berupa teks."), **kwargs.pop("error_messages", {})}
+        super().__init__(error_messages=messages, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
 
 
-class ActionSerializer(serializers.Serializer[Any]):
-    """``{action, note, version?}``; the action service checks the action and the note."""
+class CodeField(serializers.ChoiceField):
+    """One of a list of codes; anything else is refused with the codes that are accepted."""
 
-    action = serializers.ChoiceField(choices=list(ACTION_METHODS))
-    note = serializers.CharField(required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False, allow_null=True)
+    def __init__(self, choices: Any, *, unknown: Any, **kwargs: Any) -> None:
+        super().__init__(choices, **kwargs)
+        self.unknown = unknown
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or data not in self.choice_strings_to_values:
+            raise ValidationError(str(self.unknown) % ", ".join(self.choice_strings_to_values))
+        return data
+
+
+class IntegerListField(serializers.ListField):
+    """A list of whole numbers (no text, no fractions, no booleans), with one message."""
+
+    def __init__(self, *, invalid: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(child=serializers.IntegerField(), **kwargs)
+        self.invalid = invalid
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        if not isinstance(data, list) or any(
+            isinstance(n, bool) or not isinstance(n, int) for n in data
+        ):
+            raise ValidationError(str(self.invalid))
+        return list(data)
+
+
+class InputSerializer(serializers.Serializer[Any]):
+    """Refuses every key it does not know, naming it, besides the fields' own errors."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = (
+            {key: [_("Kolom tidak dikenal.")] for key in data if key not in self.fields}
+            if isinstance(data, dict)
+            else {}
+        )
+        try:
+            value: dict[str, Any] = super().to_internal_value(data)
+        except ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+            raise ValidationError({**unknown, **detail}) from None
+        if unknown:
+            raise ValidationError(unknown)
+        return value
+
+
+class SubmissionEditSerializer(InputSerializer):
+    """``PATCH /api/v1/submissions/{id}/``: the fields given change, the others stay."""
+
+    title = TextField(
+        allow_null=True,
+        max_length=300,
+        error_messages={"max_length": _l("Paling banyak 300 karakter.")},
+    )
+    description = TextField(allow_null=True)
+    years = IntegerListField(invalid=_l("Tahun harus daftar dari 2024, 2025, 2026."))
+    indicators = IntegerListField(invalid=_l("Indikator harus daftar nomor 1 sampai 24."))
+    details = serializers.DictField(
+        required=False, help_text="The category's own fields (DESIGN: Submissions)"
+    )
+    version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The version you saw: 409 when it changed"
+    )
+
+
+class SubmissionCreateSerializer(SubmissionEditSerializer):
+    """``POST /api/v1/submissions/``: a new draft in one category, for one of your bodies."""
+
+    category = CodeField(Category.choices, unknown=_l("Kategori tidak dikenal; pilih dari: %s."))
+    agency = TextField(help_text="Body code, when you operate for several")
+    version = None  # type: ignore[assignment]
+
+
+class ActionSerializer(InputSerializer):
+    """``{action, note?, version?}``; the action service checks the rights and the note."""
+
+    action = CodeField(
+        [(action, action) for action in ACTIONS], unknown=_l("Aksi tidak dikenal; pilih dari: %s.")
+    )
+    note = TextField(allow_null=True, error_messages={"invalid": _l("Catatan harus berupa teks.")})
+    version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The version you saw: 409 when it changed"
+    )
 
 
 class SubmissionFilterSerializer(serializers.Serializer[Any]):

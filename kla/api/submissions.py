@@ -8,18 +8,18 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kla.api.base import CallerMixin, SubmissionAPIView, caller, version_of, with_related
+from kla.api.base import CallerMixin, SubmissionAPIView, caller, valid_input, with_related
 from kla.api.serializers import (
     ActionSerializer,
+    SubmissionCreateSerializer,
+    SubmissionEditSerializer,
     SubmissionFilterSerializer,
     SubmissionSerializer,
-    SubmissionWriteSerializer,
     TrailEventSerializer,
-    json_object,
 )
 from kla.drafting import submission_create as submission_create_service
 from kla.drafting import submission_update
-from roles.selectors import waiting_for
+from workflows.duties import waiting_for
 from workflows.models import TrailEvent
 from workflows.services import submission_act
 
@@ -48,15 +48,13 @@ class SubmissionListView(SubmissionAPIView):
                 queryset = queryset.filter(**{lookup: filters.validated_data[name]})
         return self.paginated(queryset)
 
-    @extend_schema(request=SubmissionWriteSerializer, responses={201: SubmissionSerializer})
+    @extend_schema(request=SubmissionCreateSerializer, responses={201: SubmissionSerializer})
     def post(self, request: Request) -> Response:
-        data = json_object(request.data)
-        fields = {k: v for k, v in data.items() if k not in ("category", "agency")}
+        fields = valid_input(SubmissionCreateSerializer, request)
+        category = fields.pop("category")
+        agency = fields.pop("agency", None)
         submission = submission_create_service(
-            user=caller(request),
-            category=data.get("category"),
-            agency=data.get("agency"),
-            fields=fields,
+            user=caller(request), category=category, agency=agency, fields=fields
         )
         return self.respond(submission.pk, status.HTTP_201_CREATED)
 
@@ -67,12 +65,11 @@ class SubmissionDetailView(SubmissionAPIView):
     def get(self, request: Request, submission_id: str) -> Response:
         return Response(self.get_serializer(self.load(submission_id)).data)
 
-    @extend_schema(request=SubmissionWriteSerializer)
+    @extend_schema(request=SubmissionEditSerializer)
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self.load(submission_id)
-        data = json_object(request.data)
-        version = version_of(data)
-        fields = {k: v for k, v in data.items() if k != "version"}
+        fields = valid_input(SubmissionEditSerializer, request)
+        version = fields.pop("version", None)
         submission_update(
             user=caller(request), submission_id=submission.pk, fields=fields, version=version
         )
@@ -85,14 +82,13 @@ class ActionView(SubmissionAPIView):
     @extend_schema(request=ActionSerializer)
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self.load(submission_id)
-        data = json_object(request.data)
-        version = version_of(data)
+        data = valid_input(ActionSerializer, request)
         submission_act(
             user=caller(request),
             submission_id=submission.pk,
-            action=data.get("action"),
-            note=data.get("note", ""),
-            version=version,
+            action=data["action"],
+            note=data.get("note") or "",
+            version=data.get("version"),
         )
         return self.respond(submission.pk)
 

@@ -41,7 +41,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from kla.details import FIELDS
+from kla.details import FIELDS, Field
 from kla.models import Category, Cluster, Evidence, Indicator, Submission, SubmissionState
 from kla.time import WIB
 from roles.roles import roles_of
@@ -87,25 +87,12 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment, WIB).replace(tzinfo=None) if moment else None
 
 
-def _detail_value(spec: Any, value: Any) -> Any:
+def _detail_value(spec: Field, value: Any) -> Any:
     """A detail as a typed cell value: rupiah as numbers, dates as dates, labels for codes."""
     if value in (None, "", []):
         return None
-    if spec.kind == "money" or spec.kind == "year":
-        return value if isinstance(value, int) and not isinstance(value, bool) else _text(value)
-    if spec.kind == "date":
-        try:
-            return dt.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            return _text(value)
-    if spec.kind == "choice":
-        return _text(dict(spec.choices).get(value, value))
-    if spec.kind == "choices":
-        labels = dict(spec.choices)
-        return ", ".join(_text(labels.get(v, v)) for v in value)
-    if spec.kind == "urls":
-        return "\n".join(_text(v) for v in value)
-    return _text(value)
+    cell = spec.cell(value)
+    return _text(cell) if isinstance(cell, str) else cell
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden, Invalid, NotVisible, ServiceError
 from kla.models import Submission, SubmissionState
+from roles.permissions import may_consolidate, may_view_consolidation
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
-from workflows.models import TrailEvent
-from workflows.services import AUTHORING_ACTIONS, submission_act
+from workflows.services import submission_act
 
 BATCH_ACTIONS = ("consolidate", "return")
 MAX_ROWS = 200
@@ -37,11 +37,6 @@ class RowOutcome:
     message: str
     title: str = ""
     agency: str = ""
-
-
-def may_view_consolidation(roles: Roles) -> bool:
-    """Consolidators act; verifiers and auditors may look at the screen without acting."""
-    return roles.consolidator or roles.verifier or roles.auditor
 
 
 def consolidation_queue(
@@ -66,15 +61,6 @@ def consolidation_queue(
     return qs.select_related("body").order_by("body__code", "id").distinct()
 
 
-def authored_among(user: User, submission_ids: Sequence[int]) -> set[int]:
-    """Which of these submissions the person created, edited or submitted (four eyes)."""
-    return set(
-        TrailEvent.objects.filter(
-            submission_id__in=submission_ids, actor_id=user.pk, action__in=AUTHORING_ACTIONS
-        ).values_list("submission_id", flat=True)
-    )
-
-
 def consolidation_apply(
     *,
     user: User,
@@ -91,7 +77,7 @@ def consolidation_apply(
     """
     if action not in BATCH_ACTIONS:
         raise Invalid({"action": _("Pilih konsolidasikan atau kembalikan.")})
-    if not roles_of(user).consolidator:
+    if not may_consolidate(roles_of(user)):
         raise Forbidden(_("Hanya konsolidator (BAPPERIDA) yang dapat melakukan ini."))
     if not items:
         raise Invalid({"pilih": _("Pilih setidaknya satu pengajuan.")})

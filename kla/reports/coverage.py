@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden
 from kla.models import Cluster, Evidence, Indicator, Submission, SubmissionState
+from roles.permissions import may_view_coverage
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
 
@@ -95,11 +96,6 @@ class ClusterCoverage:
     @property
     def covered(self) -> int:
         return sum(1 for i in self.indicators if not i.no_verified_evidence)
-
-
-def may_view_coverage(roles: Roles) -> bool:
-    """Coverage is for the reviewers of the flow: verifiers, consolidators and auditors."""
-    return roles.verifier or roles.consolidator or roles.auditor
 
 
 def _visible_ids(user: User | AnonymousUser, roles: Roles) -> QuerySet[Submission, Any]:

@@ -33,7 +33,8 @@ from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Export, ExportKind, ExportState
 from kla.queue import publish
 from kla.reports.builders import build_evidence_zip, build_rekap
-from roles.roles import Role, Roles, roles_of
+from roles.permissions import may_export, reviewing_role
+from roles.roles import roles_of
 from workflows.trail.append import SYSTEM_STREAM, trail_append
 
 logger = logging.getLogger(__name__)
@@ -53,22 +54,6 @@ BUILDERS: dict[str, tuple[Builder, str]] = {
     ExportKind.REKAP_XLSX: (build_rekap, "rekap-kla-{stamp}.xlsx"),
     ExportKind.EVIDENCE_ZIP: (build_evidence_zip, "bukti-dukung-kla-{stamp}.zip"),
 }
-
-
-def may_export(roles: Roles) -> bool:
-    """Exports are for verifiers, consolidators and auditors."""
-    return roles.verifier or roles.consolidator or roles.auditor
-
-
-def _export_role(roles: Roles) -> str:
-    for held, role in (
-        (roles.consolidator, Role.CONSOLIDATOR),
-        (roles.verifier, Role.VERIFIER),
-        (roles.auditor, Role.AUDITOR),
-    ):
-        if held:
-            return role
-    return ""
 
 
 def queue_export(export_id: int) -> None:
@@ -120,7 +105,7 @@ def export_download(*, user: User, export_id: int) -> Export:
         stream=SYSTEM_STREAM,
         action="export_download",
         actor=user,
-        role=_export_role(roles),
+        role=reviewing_role(roles),
         files=[{"name": export.filename, "sha256": export.sha256}],
         data={"export": export.pk, "kind": export.kind, "size": export.size},
     )

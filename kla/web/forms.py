@@ -7,17 +7,15 @@ check agree on what each category holds. Detail fields are named ``detail_<key>`
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kla.details import FIELDS, Field
+from kla.details import FIELDS
 from kla.models import YEARS, Body, Category, Indicator, Submission, SubmissionState
 
 DETAIL_PREFIX = "detail_"
-NOTE_ACTIONS = frozenset({"return", "resubmit", "audit"})
 
 
 def form_key(service_key: str) -> str:
@@ -25,67 +23,6 @@ def form_key(service_key: str) -> str:
     if service_key.startswith("details."):
         return DETAIL_PREFIX + service_key.removeprefix("details.")
     return service_key
-
-
-def _detail_field(spec: Field) -> forms.Field:
-    """A form field for one detail spec; never required here, completeness is for submit."""
-    label = spec.label
-    if spec.kind == "date":
-        return forms.DateField(
-            label=label,
-            required=False,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        )
-    if spec.kind == "choice":
-        return forms.ChoiceField(
-            label=label, required=False, choices=[("", "---------"), *spec.choices]
-        )
-    if spec.kind == "choices":
-        return forms.MultipleChoiceField(
-            label=label,
-            required=False,
-            choices=list(spec.choices),
-            widget=forms.CheckboxSelectMultiple,
-        )
-    if spec.kind == "money":
-        return forms.CharField(
-            label=label,
-            required=False,
-            max_length=30,
-            help_text=_("Rupiah utuh, misalnya 1.500.000"),
-            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-        )
-    if spec.kind == "year":
-        return forms.TypedChoiceField(
-            label=label,
-            required=False,
-            coerce=int,
-            empty_value=None,
-            choices=[("", "---------"), *[(y, str(y)) for y in YEARS]],
-        )
-    if spec.kind == "urls":
-        return forms.CharField(
-            label=label,
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 3}),
-            help_text=_("Satu tautan per baris (http:// atau https://)."),
-        )
-    return forms.CharField(label=label, required=False, max_length=1000)
-
-
-def _detail_initial(spec: Field, value: Any) -> Any:
-    if value is None:
-        return None
-    if spec.kind == "date" and isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if spec.kind == "money" and isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    if spec.kind == "urls" and isinstance(value, list):
-        return "\n".join(str(v) for v in value)
-    return value
 
 
 class SubmissionForm(forms.Form):
@@ -136,7 +73,7 @@ class SubmissionForm(forms.Form):
                 widget=forms.HiddenInput, required=False, min_value=0
             )
         for spec in self.specs:
-            self.fields[DETAIL_PREFIX + spec.name] = _detail_field(spec)
+            self.fields[DETAIL_PREFIX + spec.name] = spec.form_field()
 
     @staticmethod
     def initial_from(submission: Submission) -> dict[str, Any]:
@@ -149,9 +86,7 @@ class SubmissionForm(forms.Form):
             "version": submission.version,
         }
         for spec in FIELDS[submission.category]:
-            initial[DETAIL_PREFIX + spec.name] = _detail_initial(
-                spec, submission.details.get(spec.name)
-            )
+            initial[DETAIL_PREFIX + spec.name] = spec.initial(submission.details.get(spec.name))
         return initial
 
     def common_fields(self) -> list[forms.BoundField]:
@@ -168,11 +103,7 @@ class SubmissionForm(forms.Form):
             value = data.get(DETAIL_PREFIX + spec.name)
             if value in (None, "", []):
                 continue
-            if isinstance(value, dt.date):
-                value = value.isoformat()
-            elif spec.kind == "urls":
-                value = [line.strip() for line in str(value).splitlines() if line.strip()]
-            details[spec.name] = value
+            details[spec.name] = spec.from_form(value)
         return {
             "title": data.get("title", ""),
             "description": data.get("description", ""),

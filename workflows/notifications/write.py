@@ -12,30 +12,35 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
-from kla.models import Submission
+from kla.models import Submission, SubmissionState
 from kla.queue import publish_on_commit
-from roles.roles import Role
-from roles.selectors import members_of_group, operators_of, verifiers_of
+from workflows.duties import people_waited_for
 from workflows.models import Notification
 from workflows.notifications.outbox import EMAIL_TASK
+
+# What people are told when a submission enters a state that waits for them; who they are
+# comes from the flow (``workflows.duties``). A withdrawn draft is announced to nobody.
+TITLES = {
+    SubmissionState.RETURNED: _l("Dikembalikan untuk perbaikan: %s"),
+    SubmissionState.SUBMITTED: _l("Menunggu verifikasi: %s"),
+    SubmissionState.VERIFIED: _l("Siap dikonsolidasi: %s"),
+    SubmissionState.CONSOLIDATED: _l("Siap diaudit: %s"),
+}
+# States whose notice carries the transition's note (the reason, or what was changed).
+WITH_NOTE = frozenset({SubmissionState.RETURNED, SubmissionState.SUBMITTED})
 
 
 def recipients_for(
     submission: Submission, to_state: str, note: str
 ) -> tuple[Iterable[User], str, str]:
     """The people a transition into ``to_state`` concerns, with a title and message."""
-    label = f"#{submission.pk} {submission.title}"
-    if to_state == "returned":
-        return operators_of(submission), _("Dikembalikan untuk perbaikan: %s") % label, note
-    if to_state == "submitted":
-        return verifiers_of(submission), _("Menunggu verifikasi: %s") % label, note
-    if to_state == "verified":
-        return members_of_group(Role.CONSOLIDATOR), _("Siap dikonsolidasi: %s") % label, ""
-    if to_state == "consolidated":
-        return members_of_group(Role.AUDITOR), _("Siap diaudit: %s") % label, ""
-    return (), "", ""
+    if to_state not in TITLES:
+        return (), "", ""
+    title = str(TITLES[SubmissionState(to_state)]) % f"#{submission.pk} {submission.title}"
+    message = note if to_state in WITH_NOTE else ""
+    return people_waited_for(submission, to_state), title, message
 
 
 def notify_transition(

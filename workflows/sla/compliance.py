@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from kla.errors import NotVisible
 from kla.models import Body, Category, Instruction, SubmissionState
 from kla.time import wib_date
+from roles.permissions import may_view_compliance, reviews_every_body
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
 from workflows.sla.calendar import WorkCalendar
@@ -116,11 +117,6 @@ class ComplianceMatrix:
         return [cell for row in self.rows for cell in row.cells]
 
 
-def may_view_compliance(roles: Roles) -> bool:
-    """The matrix is the reviewers' page: verifiers (also scoped ones), consolidators, auditors."""
-    return roles.verifier or roles.consolidator or roles.auditor
-
-
 def deadline_status(
     *, instruction: Instruction, now: dt.datetime, calendar: WorkCalendar | None = None
 ) -> DeadlineStatus:
@@ -139,7 +135,7 @@ def deadline_status(
 def _bodies(roles: Roles) -> list[Body]:
     """The rows: every active body for reviewers, the bodies in scope for a scoped verifier."""
     qs = Body.objects.filter(active=True)
-    if not roles.reviewer:
+    if not reviews_every_body(roles):
         qs = qs.filter(pk__in=roles.verifier_of)
     return list(qs.order_by("name", "code").only("pk", "code", "name"))
 

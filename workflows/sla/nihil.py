@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Conflict, Invalid
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from roles.permissions import reviews_every_body
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import body_for_operator
 from workflows.models import NihilDeclaration
@@ -98,7 +99,7 @@ def nihil_declare(
 def nihil_visible_to(roles: Roles) -> QuerySet[NihilDeclaration]:
     """Declarations this person may read: their bodies' ones; every one for reviewers."""
     qs = NihilDeclaration.objects.select_related("body", "declared_by")
-    if roles.reviewer:
+    if reviews_every_body(roles):
         return qs
     bodies = set(roles.operator_of) | set(roles.verifier_of)
     return qs.filter(body_id__in=bodies) if bodies else qs.none()

@@ -28,7 +28,8 @@ from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.time import WIB, wib_date
 from roles.models import Membership
 from roles.roles import Role
-from roles.selectors import members_of_group, operators_of, verifiers_of
+from roles.selectors import members_of_group
+from workflows.duties import people_waited_for
 from workflows.models import Escalation, NihilDeclaration, Notification, Reminder, Timer
 from workflows.notifications.outbox import outbox_send
 from workflows.sla.calendar import WorkCalendar
@@ -90,19 +91,6 @@ def _claim_escalations(timer_ids: list[int], now: dt.datetime) -> list[int]:
     return _claim(sql, [stamp, *timer_ids, stamp])
 
 
-def _escalation_people(step: str, submission: Submission) -> list[User]:
-    """The people of the step's role (in scope) and the consolidators (BAPPERIDA)."""
-    if step in (S.DRAFT, S.RETURNED):
-        people = list(operators_of(submission))
-    elif step == S.SUBMITTED:
-        people = list(verifiers_of(submission))
-    elif step == S.CONSOLIDATED:
-        people = list(members_of_group(Role.AUDITOR))
-    else:
-        people = []
-    return people
-
-
 def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
     timers = Timer.objects.filter(pk__in=list(timer_ids)).select_related(
         "submission__body", "submission__instruction"
@@ -115,7 +103,7 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
         key = (timer.step, submission.body_id)
         if key not in people_cache:
             seen: dict[Any, User] = {}
-            for person in [*_escalation_people(timer.step, submission), *consolidators]:
+            for person in [*people_waited_for(submission, timer.step), *consolidators]:
                 seen.setdefault(person.pk, person)
             people_cache[key] = list(seen.values())
         due = timer.due_at.astimezone(WIB) if timer.due_at else None

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from kla.errors import Forbidden, NotVisible
 from kla.models import Submission
 from kla.time import WIB
+from roles.permissions import may_export_trail, may_read_every_stream, may_read_trail
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import visible_to
 from workflows.models import TrailEvent, TrailStream
@@ -66,20 +67,10 @@ class TrailFilters:
         return {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def trail_readable(roles: Roles) -> bool:
-    """May this person open the trail page at all (reviewers of any kind)?"""
-    return roles.verifier or roles.consolidator or roles.auditor
-
-
-def trail_exportable(roles: Roles) -> bool:
-    """May this person download the trail? Inspektorat's, as DESIGN gives it the bundle."""
-    return roles.auditor
-
-
 def _readable_rows(user: User | AnonymousUser, roles: Roles) -> Q:
     visible = visible_to(user, roles).values("pk")
     rows = Q(submission__in=visible)
-    if roles.auditor:
+    if may_read_every_stream(roles):
         # Body and system streams; a submission stream never counts as one of them, even
         # for a row whose foreign key was lost, so a private draft cannot leak that way.
         rows |= Q(submission__isnull=True) & ~Q(stream__name__startswith=SUBMISSION_PREFIX)
@@ -102,7 +93,7 @@ def trail_query(
     a role), so the page answers 404 for them.
     """
     roles = roles if roles is not None else roles_of(user)
-    if not trail_readable(roles):
+    if not may_read_trail(roles):
         raise NotVisible(_("Halaman tidak ditemukan."))
     qs = TrailEvent.objects.filter(_readable_rows(user, roles))
     if filters.body:
@@ -169,7 +160,7 @@ def submission_chain_for(*, roles: Roles, submission: Submission) -> ChainStatus
 
     The caller has already loaded the submission through ``visible_to``.
     """
-    if not trail_readable(roles):
+    if not may_read_trail(roles):
         return None
     return trail_chain_status(stream=submission.stream)
 
@@ -188,9 +179,9 @@ def trail_export_record(
     The event commits before the rows stream out, so a download is never left unrecorded.
     """
     roles = roles if roles is not None else roles_of(user)
-    if not trail_readable(roles):
+    if not may_read_trail(roles):
         raise NotVisible(_("Halaman tidak ditemukan."))
-    if not trail_exportable(roles):
+    if not may_export_trail(roles):
         raise Forbidden(_("Hanya auditor (Inspektorat) yang dapat mengunduh jejak."))
     if fmt not in EXPORT_FORMATS:
         raise NotVisible(_("Format unduhan tidak dikenal."))

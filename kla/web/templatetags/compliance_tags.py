@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from kla.web.templatetags.kla_tags import request_roles
-from workflows.sla.compliance import may_view_compliance
+from kla.web.requests import request_roles
+from roles.permissions import may_view_compliance
 
 register = template.Library()
 

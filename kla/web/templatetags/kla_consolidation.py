@@ -6,10 +6,8 @@ from typing import Any
 
 from django import template
 
-from kla.reports.consolidation import may_view_consolidation
-from kla.reports.coverage import may_view_coverage
-from kla.reports.exports import may_export
-from kla.web.templatetags.kla_tags import request_roles
+from kla.web.requests import request_roles
+from roles.permissions import may_export, may_view_consolidation, may_view_coverage
 
 register = template.Library()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kla.details import format_rupiah
 from kla.models import SubmissionState
-from roles.roles import Role, Roles, roles_of
+from kla.web.requests import request_roles
+from roles.roles import Role
 
 register = template.Library()
 
@@ -40,15 +41,6 @@ ROLE_LABELS: dict[str, Any] = {
     Role.AUDITOR: _("Auditor"),
     Role.ADMIN: _("Administrator"),
 }
-
-
-def request_roles(request: HttpRequest) -> Roles:
-    """The person's roles, read once per request."""
-    cached = getattr(request, "_kla_roles", None)
-    if cached is None:
-        cached = roles_of(request.user)
-        request._kla_roles = cached  # type: ignore[attr-defined]
-    return cached
 
 
 @register.filter
@@ -84,6 +76,4 @@ def person_roles(context: template.Context) -> list[str]:
 @register.filter
 def rupiah(value: Any) -> str:
     """1500000 -> "Rp 1.500.000"."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return str(value)
-    return "Rp " + f"{value:,}".replace(",", ".")
+    return format_rupiah(value)

@@ -7,8 +7,9 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from kla.web.templatetags.kla_tags import ACTION_LABELS, request_roles
-from workflows.trail.reading import trail_readable
+from kla.web.requests import request_roles
+from kla.web.templatetags.kla_tags import ACTION_LABELS
+from roles import permissions
 
 register = template.Library()
 
@@ -31,7 +32,7 @@ def may_read_trail(context: template.Context) -> bool:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return False
-    return trail_readable(request_roles(request))
+    return permissions.may_read_trail(request_roles(request))
 
 
 @register.filter

@@ -7,26 +7,21 @@ reads. For anyone else it does not exist (404): the matrix as a whole is a revie
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kla.errors import NotVisible
 from kla.models import Category, SubmissionState
-from kla.web.templatetags.kla_tags import request_roles
+from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from workflows.sla.compliance import STATE_ORDER, compliance_compute
 
 
 @login_required
 @require_GET
-def compliance(request: HttpRequest) -> HttpResponse:
+def compliance(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each body's cells coloured by their least advanced state, with nihil and overdue marks."""
     roles = request_roles(request)
-    try:
-        matrix = compliance_compute(user=request.user, roles=roles)
-    except NotVisible:
-        raise Http404(_("Halaman tidak ditemukan.")) from None
+    matrix = compliance_compute(user=request.user, roles=roles)
     cells = matrix.cells()
     answered_all = sum(1 for row in matrix.rows if all(c.answered for c in row.cells))
     return render(

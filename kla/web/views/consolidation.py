@@ -9,23 +9,23 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
-from kla.errors import Forbidden, Invalid
+from kla.errors import Forbidden, Invalid, ServiceError
 from kla.models import Body, Category, Indicator
 from kla.reports.consolidation import (
     RowOutcome,
-    authored_among,
     consolidation_apply,
     consolidation_queue,
-    may_view_consolidation,
 )
-from kla.web.templatetags.kla_tags import request_roles
-from kla.web.views.common import refused
+from kla.web.middleware import refusal_messages
+from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from roles.permissions import may_consolidate, may_view_consolidation
+from workflows.four_eyes import authored_among
 
 PAGE_SIZE = 100
 
@@ -75,7 +75,7 @@ def _selected(values: list[str]) -> list[tuple[int, int | None]] | None:
     return items
 
 
-def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
+def _consolidation_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     roles = request_roles(request)
     everything = consolidation_queue(user=request.user, roles=roles)
     bodies = list(Body.objects.filter(submissions__in=everything).distinct().order_by("name"))
@@ -84,50 +84,56 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
     qs = consolidation_queue(user=request.user, roles=roles, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
     rows = list(page.object_list)
-    authored = authored_among(request.user, [s.pk for s in rows]) if roles.consolidator else set()  # type: ignore[arg-type]
+    authored = (
+        authored_among(request.user, [s.pk for s in rows]) if may_consolidate(roles) else set()
+    )
     query = request.GET.copy()
     query.pop("halaman", None)
     return {
         "form": form,
         "page": page,
         "rows": [{"s": s, "authored": s.pk in authored} for s in rows],
-        "can_act": roles.consolidator,
+        "can_act": may_consolidate(roles),
         "query": query.urlencode(),
     }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consolidation(request: HttpRequest) -> HttpResponse:
+def consolidation(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The verified submissions; consolidators consolidate many at once or return one."""
     roles = request_roles(request)
     if not may_view_consolidation(roles):
         raise Http404(_("Halaman tidak ditemukan."))
-    status = 200
-    outcomes: list[RowOutcome] = []
-    errors: list[str] = []
-    note = ""
-    if request.method == "POST":
-        if not roles.consolidator:
-            return refused(request, _("Hanya konsolidator (BAPPERIDA) yang dapat melakukan ini."))
-        note = str(request.POST.get("note", ""))[:5000]
-        items = _selected(request.POST.getlist("pilih"))
-        try:
-            if items is None:
-                raise Invalid({"pilih": _("Pilihan tidak valid.")})
-            outcomes = consolidation_apply(
-                user=request.user,  # type: ignore[arg-type]
-                action=request.POST.get("action"),
-                items=items,
-                note=note,
-            )
-        except Invalid as exc:
-            status = 400
-            errors = [m for msgs in exc.errors.values() for m in msgs]
-        except Forbidden as exc:
-            return refused(request, exc.message)
-        else:
-            note = ""
+    if request.method != "POST":
+        return _consolidation_page(request)
+    if not may_consolidate(roles):
+        raise Forbidden(_("Hanya konsolidator (BAPPERIDA) yang dapat melakukan ini."))
+    note = str(request.POST.get("note", ""))[:5000]
+    items = _selected(request.POST.getlist("pilih"))
+
+    def render_refusal(exc: ServiceError) -> HttpResponse:
+        errors = refusal_messages(exc)
+        return _consolidation_page(request, status=exc.status, errors=errors, note=note)
+
+    on_refusal(request, render_refusal)
+    if items is None:
+        raise Invalid({"pilih": _("Pilihan tidak valid.")})
+    outcomes = consolidation_apply(
+        user=request.user, action=request.POST.get("action"), items=items, note=note
+    )
+    return _consolidation_page(request, outcomes=outcomes)
+
+
+def _consolidation_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    status: int = 200,
+    outcomes: list[RowOutcome] | None = None,
+    errors: list[str] | None = None,
+    note: str = "",
+) -> HttpResponse:
+    outcomes = outcomes or []
     context = _consolidation_context(request)
     titles = {r["s"].pk: r["s"] for r in context["rows"]}
     context.update(
@@ -135,7 +141,7 @@ def consolidation(request: HttpRequest) -> HttpResponse:
             "outcomes": [{"o": o, "s": titles.get(o.submission_id)} for o in outcomes],
             "succeeded": sum(1 for o in outcomes if o.ok),
             "failed": sum(1 for o in outcomes if not o.ok),
-            "errors": errors,
+            "errors": errors or [],
             "note": note,
         }
     )

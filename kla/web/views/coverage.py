@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET
 
 from kla.models import Indicator, SubmissionState
 from kla.reports.coverage import GROUPS, IN_PROGRESS, coverage_by_cluster, coverage_compute
-from kla.reports.coverage import may_view_coverage as _may_view_coverage
-from kla.web.templatetags.kla_tags import request_roles
+from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
+from roles.permissions import may_consolidate, may_view_coverage
 from roles.selectors import visible_to
 
 S = SubmissionState
@@ -45,10 +45,10 @@ GROUP_COLOURS = {
 
 @login_required
 @require_GET
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Indicator coverage at a glance, grouped by cluster, with a bar of evidence per state."""
     roles = request_roles(request)
-    if not _may_view_coverage(roles):
+    if not may_view_coverage(roles):
         # A reviewers' page, like the compliance matrix and the trail: others do not see it.
         raise Http404(_("Halaman tidak ditemukan."))
     rows = coverage_compute(user=request.user, roles=roles)
@@ -82,18 +82,18 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def coverage_indicator(request: HttpRequest, number: int) -> HttpResponse:
+def coverage_indicator(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The drill-down of one indicator: the visible submissions that support it."""
     roles = request_roles(request)
-    if not _may_view_coverage(roles):
+    if not may_view_coverage(roles):
         raise Http404(_("Halaman tidak ditemukan."))
     indicator = Indicator.objects.filter(number=number).first()
     if indicator is None:
         raise Http404(_("Indikator tidak ditemukan."))
-    qs = visible_to(request.user, roles).filter(indicators=indicator)  # type: ignore[arg-type]
+    qs = visible_to(request.user, roles).filter(indicators=indicator)
     page = Paginator(list_rows(qs), PAGE_SIZE).get_page(request.GET.get("halaman"))
     return render(
         request,
         "kla/coverage_indicator.html",
-        {"indicator": indicator, "page": page, "can_consolidate": roles.consolidator},
+        {"indicator": indicator, "page": page, "can_consolidate": may_consolidate(roles)},
     )

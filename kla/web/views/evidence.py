@@ -1,54 +1,51 @@
-"""Evidence files of a submission: upload (413 while it streams in), removal, download."""
+"""Evidence files of a submission: upload (413 while it streams in), removal, download.
+
+Refusals other than 403 and 404 show the submission page again with the message.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from kla.drafting import (
-    evidence_add,
-    evidence_download,
-    evidence_remove,
-)
-from kla.errors import Conflict, Forbidden, Invalid, NotVisible, ServiceError, TooLarge
+from kla.drafting import evidence_add, evidence_download, evidence_remove
+from kla.errors import Invalid, ServiceError, TooLarge
 from kla.models import Submission
 from kla.web.forms import EvidenceForm
-from kla.web.views.common import refused, visible_submission
+from kla.web.requests import AuthenticatedHttpRequest, on_refusal
+from kla.web.views.common import visible_submission
 from kla.web.views.submissions import detail_page
 
 
-def _upload(request: HttpRequest, submission: Submission) -> HttpResponse:
+def _show_refusals_on_the_submission(request: AuthenticatedHttpRequest, pk: int) -> None:
+    def render(exc: ServiceError) -> HttpResponse:
+        submission = visible_submission(request, pk)
+        if isinstance(exc, Invalid):
+            return detail_page(request, submission, status=400, errors=exc.errors)
+        message = exc.message
+        if isinstance(exc, TooLarge):
+            message = _("Berkas terlalu besar: paling besar %(mb)s MB per berkas.") % {
+                "mb": settings.EVIDENCE_MAX_MB
+            }
+        return detail_page(request, submission, status=exc.status, error=message)
+
+    on_refusal(request, render)
+
+
+def _upload(request: AuthenticatedHttpRequest, submission: Submission) -> HttpResponse:
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         return detail_page(request, submission, status=400, evidence_form=form)
-    try:
-        evidence = evidence_add(
-            user=request.user,  # type: ignore[arg-type]
-            submission_id=submission.pk,
-            upload=form.cleaned_data.get("file"),
-        )
-    except NotVisible:
-        raise Http404(_("Pengajuan tidak ditemukan.")) from None
-    except Forbidden as exc:
-        return refused(request, exc.message)
-    except Invalid as exc:
-        return detail_page(
-            request, visible_submission(request, submission.pk), status=400, errors=exc.errors
-        )
-    except (Conflict, TooLarge) as exc:
-        return detail_page(
-            request,
-            visible_submission(request, submission.pk),
-            status=exc.status,
-            error=exc.message,
-        )
+    evidence = evidence_add(
+        user=request.user, submission_id=submission.pk, upload=form.cleaned_data.get("file")
+    )
     messages.success(request, _("Berkas %(name)s diunggah.") % {"name": evidence.name})
     return redirect("submission-detail", pk=submission.pk)
 
@@ -56,7 +53,7 @@ def _upload(request: HttpRequest, submission: Submission) -> HttpResponse:
 @csrf_exempt
 @login_required
 @require_POST
-def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Upload one evidence file; an oversized one is refused with 413 while it streams in.
 
     CSRF is checked here rather than by the middleware: the size-limit handler drops the
@@ -65,68 +62,31 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     service always refuses, so that call needs no token.
     """
     submission = visible_submission(request, pk)
+    _show_refusals_on_the_submission(request, pk)
     request.POST  # noqa: B018 -- parse the body now, so the handler's verdict is known
     if getattr(request, "evidence_too_large", False):
-        try:
-            evidence_add(
-                user=request.user,  # type: ignore[arg-type]
-                submission_id=submission.pk,
-                upload=None,
-                too_large=True,
-            )
-        except NotVisible:
-            raise Http404(_("Pengajuan tidak ditemukan.")) from None
-        except Forbidden as exc:
-            return refused(request, exc.message)
-        except TooLarge:
-            return detail_page(
-                request,
-                submission,
-                status=413,
-                error=_("Berkas terlalu besar: paling besar %(mb)s MB per berkas.")
-                % {"mb": settings.EVIDENCE_MAX_MB},
-            )
-        except ServiceError as exc:
-            return detail_page(request, submission, status=exc.status, error=exc.message)
-        return refused(request, _("Berkas terlalu besar."), 413)  # not reached: it refuses
-    return csrf_protect(_upload)(request, submission)
+        evidence_add(user=request.user, submission_id=submission.pk, upload=None, too_large=True)
+        raise TooLarge(_("Berkas terlalu besar."))  # not reached: the service refuses
+    response: HttpResponse = csrf_protect(_upload)(request, submission)
+    return response
 
 
 @login_required
 @require_POST
-def evidence_delete(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
+def evidence_delete(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpResponse:
     """Take an evidence file out of the current set (it stays stored and in the trail)."""
     submission = visible_submission(request, pk)
-    try:
-        evidence = evidence_remove(
-            user=request.user,  # type: ignore[arg-type]
-            submission_id=submission.pk,
-            evidence_id=eid,
-        )
-    except NotVisible:
-        raise Http404(_("Berkas tidak ditemukan.")) from None
-    except Forbidden as exc:
-        return refused(request, exc.message)
-    except ServiceError as exc:
-        return detail_page(request, submission, status=exc.status, error=exc.message)
+    _show_refusals_on_the_submission(request, pk)
+    evidence = evidence_remove(user=request.user, submission_id=submission.pk, evidence_id=eid)
     messages.success(request, _("Berkas %(name)s dikeluarkan.") % {"name": evidence.name})
     return redirect("submission-detail", pk=submission.pk)
 
 
 @login_required
 @require_GET
-def evidence_file(request: HttpRequest, pk: int, eid: int) -> HttpResponseBase:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpResponseBase:
     """Download an evidence file; every download is written to the trail."""
-    try:
-        evidence = evidence_download(
-            user=request.user,  # type: ignore[arg-type]
-            submission_id=pk,
-            evidence_id=eid,
-        )
-    except NotVisible:
-        raise Http404(_("Berkas tidak ditemukan.")) from None
-    except ServiceError as exc:
-        return refused(request, exc.message, exc.status)
+    evidence = evidence_download(user=request.user, submission_id=pk, evidence_id=eid)
     try:
         handle = evidence.file.open("rb")
     except OSError:

@@ -11,15 +11,16 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
-from kla.errors import Conflict, Forbidden, Invalid
+from kla.errors import Forbidden, Invalid, ServiceError
 from kla.models import Body, Category
-from kla.web.templatetags.kla_tags import request_roles
+from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from roles.permissions import may_draft, may_open_nihil
 from roles.selectors import bodies_operated_by
 from workflows.sla.nihil import REASON_MAX, nihil_declare, nihil_visible_to
 
@@ -47,52 +48,50 @@ class NihilForm(forms.Form):
             del self.fields["agency"]
 
 
-def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    title = _("Tidak diizinkan") if status == 403 else _("Tidak dapat dilakukan sekarang")
-    return render(request, "kla/refused.html", {"title": title, "message": message}, status=status)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def nihil(request: HttpRequest) -> HttpResponse:
+def nihil(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The declarations the person may read and, for operators, the form to declare one."""
     roles = request_roles(request)
-    if not (roles.operator_of or roles.reviewer or roles.verifier):
+    if not may_open_nihil(roles):
         raise Http404(_("Halaman tidak ditemukan."))
-    bodies = list(bodies_operated_by(request.user))  # type: ignore[arg-type]
-    status, error = 200, ""
+    bodies = list(bodies_operated_by(request.user))
     form = NihilForm(request.POST or None, bodies=bodies)
-    if request.method == "POST":
-        if not roles.operator_of:
-            return _refused(
-                request, _("Hanya operator perangkat/lembaga yang dapat menyatakan nihil."), 403
-            )
-        if form.is_valid():
-            try:
-                nihil_declare(
-                    user=request.user,  # type: ignore[arg-type]
-                    category=form.cleaned_data["category"],
-                    agency=form.cleaned_data.get("agency") or None,
-                    reason=form.cleaned_data["reason"],
-                )
-            except Forbidden as exc:
-                return _refused(request, exc.message, 403)
-            except Conflict as exc:
-                error, status = exc.message, 409
-            except Invalid as exc:
-                for key, errors in exc.errors.items():
-                    for message in errors:
-                        form.add_error(key if key in form.fields else None, message)
-            else:
-                messages.success(request, _("Pernyataan nihil dicatat."))
-                return redirect("nihil")
-        if status == 200:
-            status = 400
+    if request.method != "POST":
+        return _nihil_page(request, form)
+    if not may_draft(roles):
+        raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat menyatakan nihil."))
+    if not form.is_valid():
+        return _nihil_page(request, form, status=400)
+
+    def render_refusal(exc: ServiceError) -> HttpResponse:
+        if isinstance(exc, Invalid):
+            for key, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error(key if key in form.fields else None, message)
+            return _nihil_page(request, form, status=400)
+        return _nihil_page(request, form, status=exc.status, error=exc.message)
+
+    on_refusal(request, render_refusal)
+    nihil_declare(
+        user=request.user,
+        category=form.cleaned_data["category"],
+        agency=form.cleaned_data.get("agency") or None,
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, _("Pernyataan nihil dicatat."))
+    return redirect("nihil")
+
+
+def _nihil_page(
+    request: AuthenticatedHttpRequest, form: NihilForm, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    roles = request_roles(request)
     return render(
         request,
         "kla/nihil.html",
         {
-            "form": form if roles.operator_of else None,
+            "form": form if may_draft(roles) else None,
             "declarations": nihil_visible_to(roles).order_by("body__name", "category"),
             "error": error,
         },

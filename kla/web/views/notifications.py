@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from kla.errors import NotVisible
+from kla.web.requests import AuthenticatedHttpRequest
 from workflows.notifications.inbox import (
     notification_mark_read,
     notifications_mark_all_read,
@@ -29,10 +29,10 @@ MAX_ID = 2**63 - 1
 
 @login_required
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person's notifications, newest first, unread ones marked."""
     page = Paginator(
-        notifications_of(request.user).select_related("submission"),  # type: ignore[arg-type]
+        notifications_of(request.user).select_related("submission"),
         PAGE_SIZE,
     ).get_page(request.GET.get("halaman"))
     return render(request, "kla/notifications.html", {"page": page})
@@ -40,17 +40,11 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark the notification read, then go to its submission (or back to the list)."""
     if pk > MAX_ID:
         raise Http404(_("Notifikasi tidak ditemukan."))
-    try:
-        notification = notification_mark_read(
-            user=request.user,  # type: ignore[arg-type]
-            notification_id=pk,
-        )
-    except NotVisible:
-        raise Http404(_("Notifikasi tidak ditemukan.")) from None
+    notification = notification_mark_read(user=request.user, notification_id=pk)
     if notification.submission_id is not None:
         return redirect("submission-detail", pk=notification.submission_id)
     return redirect("notifications")
@@ -58,9 +52,9 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark every unread notification of the person read."""
-    count = notifications_mark_all_read(user=request.user)  # type: ignore[arg-type]
+    count = notifications_mark_all_read(user=request.user)
     messages.success(
         request,
         ngettext(

@@ -8,16 +8,14 @@ oversized file 413.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,14 +25,16 @@ from kla.drafting import (
     submission_create,
     submission_update,
 )
-from kla.errors import Conflict, Forbidden, Invalid, NotVisible, ServiceError
+from kla.errors import Conflict, Forbidden, Invalid, ServiceError
 from kla.evidence import ACCEPTED_LABEL
 from kla.models import Body, Category, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
-from kla.web.forms import NOTE_ACTIONS, ActionForm, EvidenceForm, FilterForm, SubmissionForm
-from kla.web.templatetags.kla_tags import request_roles, rupiah
-from kla.web.views.common import list_rows, refused, visible_submission
+from kla.web.forms import ActionForm, EvidenceForm, FilterForm, SubmissionForm
+from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from kla.web.views.common import list_rows, visible_submission
+from roles.permissions import may_draft
 from roles.selectors import bodies_operated_by, visible_to
+from workflows.flow import NOTE_REQUIRED, note_of, transition_from
 from workflows.services import allowed_actions, completeness_errors, submission_act
 from workflows.trail.reading import submission_chain_for
 
@@ -43,18 +43,8 @@ PAGE_SIZE = 50
 S = SubmissionState
 
 
-# The button of each action, and what a person is told once it is done.
-BUTTONS: dict[str, tuple[Any, str]] = {
-    "submit": (_l("Ajukan untuk verifikasi"), "primary"),
-    "withdraw": (_l("Tarik kembali"), "secondary"),
-    "approve": (_l("Setujui (verifikasi)"), "primary"),
-    "return": (_l("Kembalikan"), "danger"),
-    "resubmit": (_l("Ajukan ulang"), "primary"),
-    "consolidate": (_l("Konsolidasikan"), "primary"),
-    "audit": (_l("Catat audit"), "primary"),
-}
-
-
+# How each action's button looks; what it says is the flow's label (``workflows.flow``).
+BUTTON_STYLES = {"return": "danger", "withdraw": "secondary"}
 NOTE_LABELS = {
     "return": _l("Alasan pengembalian (wajib)"),
     "resubmit": _l("Apa yang diperbaiki (wajib)"),
@@ -116,30 +106,13 @@ def _detail_display(submission: Submission) -> list[tuple[str, str]]:
     rows = []
     for spec in FIELDS[submission.category]:
         value = submission.details.get(spec.name)
-        if value in (None, "", []):
-            shown = "—"
-        elif spec.kind == "choice":
-            shown = str(dict(spec.choices).get(value, value))
-        elif spec.kind == "choices":
-            labels = dict(spec.choices)
-            shown = ", ".join(str(labels.get(v, v)) for v in value)
-        elif spec.kind == "money":
-            shown = rupiah(value)
-        elif spec.kind == "date":
-            try:
-                shown = date_format(dt.date.fromisoformat(value), "j F Y")
-            except (TypeError, ValueError):
-                shown = str(value)
-        elif spec.kind == "urls":
-            shown = "\n".join(str(v) for v in value)
-        else:
-            shown = str(value)
+        shown = "—" if value in (None, "", []) else spec.display(value)
         rows.append((str(spec.label), shown))
     return rows
 
 
 def detail_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     submission: Submission,
     *,
     status: int = 200,
@@ -154,26 +127,26 @@ def detail_page(
     operates = roles.operates(submission.body_id)
     can_edit = operates and submission.editable
     actions = allowed_actions(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         submission=submission,
         roles=roles,
     )
     buttons = []
     for action in actions:
-        label, style = BUTTONS[action]
-        if action == "return" and submission.state == S.VERIFIED:
-            label = _l("Kembalikan ke verifikator")
-        note_label = NOTE_LABELS.get(action, "") if action in NOTE_ACTIONS else ""
+        transition = transition_from(action, submission.state)
+        if transition is None:  # allowed_actions names transitions from this state only
+            continue
+        note = note_of(transition)
         typed = ""
         if action_form is not None and failed_action == action and action_form.is_bound:
             typed = action_form.data.get("note", "")
         buttons.append(
             {
                 "action": action,
-                "label": label,
-                "style": style,
-                "note_label": note_label,
-                "note_required": action in ("return", "resubmit"),
+                "label": transition.label,
+                "style": BUTTON_STYLES.get(action, "primary"),
+                "note_label": NOTE_LABELS.get(action, "") if note else "",
+                "note_required": note == NOTE_REQUIRED,
                 "typed": typed,
                 "failed": failed_action == action,
             }
@@ -207,10 +180,10 @@ def detail_page(
 
 @login_required
 @require_GET
-def submission_list(request: HttpRequest) -> HttpResponse:
+def submission_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The submissions this person may see, filtered by state, category and body."""
     roles = request_roles(request)
-    visible = visible_to(request.user, roles)  # type: ignore[arg-type]
+    visible = visible_to(request.user, roles)
     bodies = list(Body.objects.filter(submissions__in=visible).distinct().order_by("name"))
     form = FilterForm(request.GET or None, bodies=bodies)
     filters = form.filters() if request.GET else {}
@@ -231,117 +204,26 @@ def submission_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "categories": Category.choices if roles.operator_of else [],
+            "categories": Category.choices if may_draft(roles) else [],
         },
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def submission_new(request: HttpRequest, category: str) -> HttpResponse:
-    """The form of a new draft in one category, with a body choice for several bodies."""
-    if category not in Category.values:
-        raise Http404(_("Kategori tidak dikenal."))
-    roles = request_roles(request)
-    if not roles.operator_of:
-        return refused(request, _("Hanya operator perangkat/lembaga yang dapat membuat pengajuan."))
-    bodies = list(bodies_operated_by(request.user))  # type: ignore[arg-type]
-    status = 200
-    error = ""
-    if request.method == "POST":
-        form = SubmissionForm(request.POST, category=category, bodies=bodies)
-        if form.is_valid():
-            try:
-                submission = submission_create(
-                    user=request.user,  # type: ignore[arg-type]
-                    category=category,
-                    agency=form.cleaned_data.get("agency") or None,
-                    fields=form.service_fields(),
-                )
-            except Invalid as exc:
-                form.add_service_errors(exc.errors)
-            except Forbidden as exc:
-                return refused(request, exc.message)
-            except Conflict as exc:
-                error, status = exc.message, 409
-            else:
-                messages.success(request, _("Draf pengajuan dibuat."))
-                return redirect("submission-detail", pk=submission.pk)
-        if status == 200:
-            status = 400
-    else:
-        form = SubmissionForm(category=category, bodies=bodies)
+def _form_page(
+    request: AuthenticatedHttpRequest,
+    form: SubmissionForm,
+    *,
+    category_label: Any,
+    submission: Submission | None,
+    status: int = 200,
+    error: str = "",
+) -> HttpResponse:
     return render(
         request,
         "kla/submission_form.html",
         {
             "form": form,
-            "category_label": Category(category).label,
-            "submission": None,
-            "error": error,
-        },
-        status=status,
-    )
-
-
-@login_required
-@require_GET
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The submission: fields, details, evidence, timeline and the buttons the person may press."""
-    return detail_page(request, visible_submission(request, pk))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def submission_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """The edit form of a draft or returned submission, for the operators of its body."""
-    submission = visible_submission(request, pk)
-    roles = request_roles(request)
-    if not roles.operates(submission.body_id):
-        return refused(
-            request,
-            _("Hanya operator %(body)s yang dapat mengubahnya.") % {"body": submission.body.name},
-        )
-    if not submission.editable:
-        return refused(
-            request,
-            _("Pengajuan berstatus %(state)s dan tidak dapat diubah.")
-            % {"state": submission.get_state_display()},
-            409,
-        )
-    status = 200
-    error = ""
-    if request.method == "POST":
-        form = SubmissionForm(request.POST, category=submission.category, submission=submission)
-        if form.is_valid():
-            try:
-                submission_update(
-                    user=request.user,  # type: ignore[arg-type]
-                    submission_id=submission.pk,
-                    fields=form.service_fields(),
-                    version=form.cleaned_data.get("version"),
-                )
-            except NotVisible:
-                raise Http404(_("Pengajuan tidak ditemukan.")) from None
-            except Forbidden as exc:
-                return refused(request, exc.message)
-            except Conflict as exc:
-                error, status = exc.message, 409
-            except Invalid as exc:
-                form.add_service_errors(exc.errors)
-            else:
-                messages.success(request, _("Perubahan disimpan."))
-                return redirect("submission-detail", pk=submission.pk)
-        if status == 200:
-            status = 400
-    else:
-        form = SubmissionForm(category=submission.category, submission=submission)
-    return render(
-        request,
-        "kla/submission_form.html",
-        {
-            "form": form,
-            "category_label": submission.get_category_display(),
+            "category_label": category_label,
             "submission": submission,
             "error": error,
         },
@@ -349,9 +231,91 @@ def submission_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _show_refusals_on_the_form(
+    request: AuthenticatedHttpRequest, form: SubmissionForm, **page: Any
+) -> None:
+    """Bad input puts the service's errors beside their fields; a conflict is said above."""
+
+    def render_form(exc: ServiceError) -> HttpResponse:
+        if isinstance(exc, Invalid):
+            form.add_service_errors(exc.errors)
+            return _form_page(request, form, status=400, **page)
+        return _form_page(request, form, status=exc.status, error=exc.message, **page)
+
+    on_refusal(request, render_form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_new(request: AuthenticatedHttpRequest, category: str) -> HttpResponse:
+    """The form of a new draft in one category, with a body choice for several bodies."""
+    if category not in Category.values:
+        raise Http404(_("Kategori tidak dikenal."))
+    if not may_draft(request_roles(request)):
+        raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan."))
+    bodies = list(bodies_operated_by(request.user))
+    page: dict[str, Any] = {"category_label": Category(category).label, "submission": None}
+    if request.method != "POST":
+        return _form_page(request, SubmissionForm(category=category, bodies=bodies), **page)
+    form = SubmissionForm(request.POST, category=category, bodies=bodies)
+    if not form.is_valid():
+        return _form_page(request, form, status=400, **page)
+    _show_refusals_on_the_form(request, form, **page)
+    submission = submission_create(
+        user=request.user,
+        category=category,
+        agency=form.cleaned_data.get("agency") or None,
+        fields=form.service_fields(),
+    )
+    messages.success(request, _("Draf pengajuan dibuat."))
+    return redirect("submission-detail", pk=submission.pk)
+
+
+@login_required
+@require_GET
+def submission_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The submission: fields, details, evidence, timeline and the buttons the person may press."""
+    return detail_page(request, visible_submission(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The edit form of a draft or returned submission, for the operators of its body."""
+    submission = visible_submission(request, pk)
+    if not request_roles(request).operates(submission.body_id):
+        raise Forbidden(
+            _("Hanya operator %(body)s yang dapat mengubahnya.") % {"body": submission.body.name}
+        )
+    if not submission.editable:
+        raise Conflict(
+            _("Pengajuan berstatus %(state)s dan tidak dapat diubah.")
+            % {"state": submission.get_state_display()}
+        )
+    page: dict[str, Any] = {
+        "category_label": submission.get_category_display(),
+        "submission": submission,
+    }
+    if request.method != "POST":
+        form = SubmissionForm(category=submission.category, submission=submission)
+        return _form_page(request, form, **page)
+    form = SubmissionForm(request.POST, category=submission.category, submission=submission)
+    if not form.is_valid():
+        return _form_page(request, form, status=400, **page)
+    _show_refusals_on_the_form(request, form, **page)
+    submission_update(
+        user=request.user,
+        submission_id=submission.pk,
+        fields=form.service_fields(),
+        version=form.cleaned_data.get("version"),
+    )
+    messages.success(request, _("Perubahan disimpan."))
+    return redirect("submission-detail", pk=submission.pk)
+
+
 @login_required
 @require_POST
-def submission_action(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Take one flow action with the version the person saw and the note it may need."""
     submission = visible_submission(request, pk)
     form = ActionForm(request.POST)
@@ -359,37 +323,29 @@ def submission_action(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         errors = {key: [str(m) for m in msgs] for key, msgs in form.errors.items()}
         return detail_page(
-            request,
-            submission,
-            status=400,
-            errors=errors,
-            failed_action=action,
-            action_form=form,
+            request, submission, status=400, errors=errors, failed_action=action, action_form=form
         )
-    try:
-        submission_act(
-            user=request.user,  # type: ignore[arg-type]
-            submission_id=submission.pk,
-            action=form.cleaned_data["action"],
-            note=form.cleaned_data.get("note", ""),
-            version=form.cleaned_data.get("version"),
-        )
-    except NotVisible:
-        raise Http404(_("Pengajuan tidak ditemukan.")) from None
-    except Forbidden as exc:
-        return refused(request, exc.message)
-    except Invalid as exc:
-        return detail_page(
-            request,
-            visible_submission(request, pk),
-            status=400,
-            errors=exc.errors,
-            failed_action=action,
-            action_form=form,
-        )
-    except ServiceError as exc:
-        return detail_page(
-            request, visible_submission(request, pk), status=exc.status, error=exc.message
-        )
+
+    def render_refusal(exc: ServiceError) -> HttpResponse:
+        again = visible_submission(request, pk)
+        if isinstance(exc, Invalid):
+            return detail_page(
+                request,
+                again,
+                status=400,
+                errors=exc.errors,
+                failed_action=action,
+                action_form=form,
+            )
+        return detail_page(request, again, status=exc.status, error=exc.message)
+
+    on_refusal(request, render_refusal)
+    submission_act(
+        user=request.user,
+        submission_id=submission.pk,
+        action=form.cleaned_data["action"],
+        note=form.cleaned_data.get("note", ""),
+        version=form.cleaned_data.get("version"),
+    )
     messages.success(request, str(DONE[form.cleaned_data["action"]]))
     return redirect("submission-detail", pk=pk)

@@ -5,59 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.models import Category, SubmissionState
-from kla.web.templatetags.kla_tags import request_roles
+from kla.models import Category
+from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
-from roles.selectors import visible_to
+from roles.permissions import holds, may_draft
+from roles.roles import Role
+from workflows.duties import DUTY_ROLES, waiting_for
 
-S = SubmissionState
+# The heading of each role's section, in the order of ``workflows.duties.DUTY_ROLES``.
+SECTION_TITLES = {
+    Role.OPERATOR: _l("Draf dan pengembalian perangkat Anda"),
+    Role.VERIFIER: _l("Menunggu verifikasi Anda"),
+    Role.CONSOLIDATOR: _l("Siap dikonsolidasi"),
+    Role.AUDITOR: _l("Siap diaudit"),
+}
 
 
 @login_required
 @require_GET
-def tasks(request: HttpRequest) -> HttpResponse:
-    """The "Tugas saya" inbox: what waits for each of the person's roles."""
+def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The "Tugas saya" inbox: what waits for each of the person's roles (the flow says which)."""
     roles = request_roles(request)
-    visible = visible_to(request.user, roles)  # type: ignore[arg-type]
-    sections: list[dict[str, Any]] = []
-    if roles.operator_of:
-        sections.append(
-            {
-                "title": _("Draf dan pengembalian perangkat Anda"),
-                "rows": list_rows(
-                    visible.filter(body_id__in=roles.operator_of, state__in=[S.DRAFT, S.RETURNED])
-                ),
-            }
-        )
-    if roles.verifier:
-        waiting = visible.filter(state=S.SUBMITTED)
-        if not roles.verifier_everywhere:
-            waiting = waiting.filter(body_id__in=roles.verifier_of)
-        sections.append({"title": _("Menunggu verifikasi Anda"), "rows": list_rows(waiting)})
-    if roles.consolidator:
-        sections.append(
-            {
-                "title": _("Siap dikonsolidasi"),
-                "rows": list_rows(visible.filter(state=S.VERIFIED)),
-            }
-        )
-    if roles.auditor:
-        sections.append(
-            {
-                "title": _("Siap diaudit"),
-                "rows": list_rows(visible.filter(state=S.CONSOLIDATED)),
-            }
-        )
+    sections: list[dict[str, Any]] = [
+        {
+            "title": SECTION_TITLES[role],
+            "rows": list_rows(waiting_for(request.user, roles, role=role)),
+        }
+        for role in DUTY_ROLES
+        if holds(roles, role)
+    ]
     return render(
         request,
         "kla/tasks.html",
         {
             "sections": sections,
-            "categories": Category.choices if roles.operator_of else [],
+            "categories": Category.choices if may_draft(roles) else [],
         },
     )

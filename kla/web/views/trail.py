@@ -17,18 +17,19 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.errors import Forbidden, NotVisible
+from kla.errors import Forbidden
 from kla.models import Body
 from kla.time import WIB
-from kla.web.templatetags.kla_tags import request_roles
+from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.templatetags.trail_tags import trail_action_label
+from roles.permissions import may_export_trail, may_read_trail
 from workflows.trail.reading import (
     EXPORT_FIELDS,
     EXPORT_FORMATS,
@@ -37,9 +38,7 @@ from workflows.trail.reading import (
     trail_chains_status,
     trail_export_record,
     trail_export_rows,
-    trail_exportable,
     trail_query,
-    trail_readable,
 )
 
 PAGE_SIZE = 50
@@ -135,7 +134,7 @@ class TrailFilterForm(forms.Form):
         )
 
 
-def _form(request: HttpRequest) -> TrailFilterForm:
+def _form(request: AuthenticatedHttpRequest) -> TrailFilterForm:
     query = request.GET.copy()
     query.pop("halaman", None)
     return TrailFilterForm(
@@ -145,20 +144,20 @@ def _form(request: HttpRequest) -> TrailFilterForm:
     )
 
 
-def _query_string(request: HttpRequest) -> str:
+def _query_string(request: AuthenticatedHttpRequest) -> str:
     query = request.GET.copy()
     query.pop("halaman", None)
     return query.urlencode()
 
 
-def _require_readable(request: HttpRequest) -> None:
-    if not trail_readable(request_roles(request)):
+def _require_readable(request: AuthenticatedHttpRequest) -> None:
+    if not may_read_trail(request_roles(request)):
         raise Http404(_("Halaman tidak ditemukan."))
 
 
 @login_required
 @require_GET
-def trail_list(request: HttpRequest) -> HttpResponse:
+def trail_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The trail across submissions, newest first, with the chain status of each stream shown."""
     _require_readable(request)
     roles = request_roles(request)
@@ -166,7 +165,7 @@ def trail_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "query": _query_string(request),
-        "can_export": trail_exportable(roles),
+        "can_export": may_export_trail(roles),
         "page": None,
         "statuses": {},
     }
@@ -215,38 +214,22 @@ def _jsonl_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 @login_required
 @require_GET
-def trail_download(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def trail_download(
+    request: AuthenticatedHttpRequest, fmt: str
+) -> HttpResponse | StreamingHttpResponse:
     """Download the filtered trail (CSV or JSON Lines), recorded first in the system stream."""
     _require_readable(request)
     if fmt not in EXPORT_FORMATS:
         raise Http404(_("Format unduhan tidak dikenal."))
     roles = request_roles(request)
-    if not trail_exportable(roles):
-        return render(
-            request,
-            "kla/refused.html",
-            {
-                "title": _("Tidak diizinkan"),
-                "message": _("Hanya auditor (Inspektorat) yang dapat mengunduh jejak."),
-            },
-            status=403,
-        )
+    if not may_export_trail(roles):
+        raise Forbidden(_("Hanya auditor (Inspektorat) yang dapat mengunduh jejak."))
     form = _form(request)
     if form.is_bound and not form.is_valid():
         context = {"form": form, "query": _query_string(request), "can_export": True}
         return render(request, "kla/trail/list.html", context, status=400)
     filters = form.filters()
-    try:
-        trail_export_record(user=request.user, filters=filters, fmt=fmt, roles=roles)  # type: ignore[arg-type]
-    except NotVisible:
-        raise Http404(_("Halaman tidak ditemukan.")) from None
-    except Forbidden as exc:  # pragma: no cover -- checked above, kept for the house order
-        return render(
-            request,
-            "kla/refused.html",
-            {"title": _("Tidak diizinkan"), "message": exc.message},
-            status=403,
-        )
+    trail_export_record(user=request.user, filters=filters, fmt=fmt, roles=roles)
     rows = trail_export_rows(trail_query(user=request.user, filters=filters, roles=roles))
     lines = _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
     stamp = timezone.now().astimezone(WIB).strftime("%Y%m%d-%H%M%S")

@@ -1,0 +1,127 @@
+"""Who may look at what: every role and scope predicate, written once.
+
+Who may *act* on a submission is the flow's (``workflows.flow``); these predicates say who may
+open a page or an endpoint and read what it shows. Each takes the person's ``Roles``, read once
+per request (``roles.roles.roles_of``), and names what it guards, so that a view, a template
+and a service asking the same question get the same answer.
+"""
+
+from __future__ import annotations
+
+from roles.roles import Role, Roles
+
+
+def is_reviewer(roles: Roles) -> bool:
+    """A verifier (in any scope), a consolidator or an auditor: the people who review."""
+    return roles.verifier or roles.consolidator or roles.auditor
+
+
+def reviews_every_body(roles: Roles) -> bool:
+    """Sees every submission that has been submitted at least once, of every body.
+
+    Consolidators, auditors and verifiers of all bodies; a verifier given some bodies only
+    (per-body permissions) sees those bodies alone.
+    """
+    return roles.consolidator or roles.auditor or roles.verifier_everywhere
+
+
+def may_view_coverage(roles: Roles) -> bool:
+    """Indicator coverage (``/cakupan/``, ``GET /api/v1/coverage/``): reviewers."""
+    return is_reviewer(roles)
+
+
+def may_view_compliance(roles: Roles) -> bool:
+    """The compliance matrix (``/kepatuhan/``, ``GET /api/v1/compliance/``): reviewers."""
+    return is_reviewer(roles)
+
+
+def may_view_consolidation(roles: Roles) -> bool:
+    """The consolidation screen: consolidators act on it, the other reviewers only look."""
+    return is_reviewer(roles)
+
+
+def may_consolidate(roles: Roles) -> bool:
+    """Consolidating or returning from the consolidation screen: BAPPERIDA alone."""
+    return roles.consolidator
+
+
+def may_export(roles: Roles) -> bool:
+    """Requesting the rekap workbook or the evidence package: reviewers."""
+    return is_reviewer(roles)
+
+
+def may_read_trail(roles: Roles) -> bool:
+    """Opening the trail page, for the events of the submissions the person may see."""
+    return is_reviewer(roles)
+
+
+def may_export_trail(roles: Roles) -> bool:
+    """Downloading the trail (CSV, JSON Lines, the bundle): Inspektorat."""
+    return roles.auditor
+
+
+def may_read_every_stream(roles: Roles) -> bool:
+    """Reading the body and system streams (memberships, roles, reminders, exports) besides
+    the streams of the submissions the person sees: Inspektorat, who reads everything."""
+    return roles.auditor
+
+
+def may_open_nihil(roles: Roles) -> bool:
+    """The nihil page: operators declare on it, reviewers read it."""
+    return bool(roles.operator_of) or is_reviewer(roles)
+
+
+def may_draft(roles: Roles) -> bool:
+    """Declaring nihil, creating a draft: operators of a body."""
+    return bool(roles.operator_of)
+
+
+def reading_role(roles: Roles, body_id: int) -> str:
+    """The role a person reads a submission of this body in, for its trail event."""
+    if roles.operates(body_id):
+        return Role.OPERATOR
+    if roles.verifies(body_id):
+        return Role.VERIFIER
+    if roles.consolidator:
+        return Role.CONSOLIDATOR
+    if roles.auditor:
+        return Role.AUDITOR
+    return ""
+
+
+def reviewing_role(roles: Roles) -> str:
+    """The role a reviewer acts in where no body is concerned (exports), in this order."""
+    for held, role in (
+        (roles.consolidator, Role.CONSOLIDATOR),
+        (roles.verifier, Role.VERIFIER),
+        (roles.auditor, Role.AUDITOR),
+    ):
+        if held:
+            return role
+    return ""
+
+
+def holds(roles: Roles, role: Role) -> bool:
+    """Whether the person holds this role anywhere."""
+    if role == Role.OPERATOR:
+        return bool(roles.operator_of)
+    if role == Role.VERIFIER:
+        return roles.verifier
+    if role == Role.CONSOLIDATOR:
+        return roles.consolidator
+    if role == Role.AUDITOR:
+        return roles.auditor
+    return False
+
+
+def scope_of(roles: Roles, role: Role) -> frozenset[int] | None:
+    """The bodies in which the person acts in this role; ``None`` for every body.
+
+    An operator acts for the bodies they belong to, a verifier for every body or for the
+    bodies an administrator gave them; consolidators and auditors for every body.
+    """
+    if role == Role.OPERATOR:
+        return roles.operator_of
+    if role == Role.VERIFIER and not roles.verifier_everywhere:
+        return roles.verifier_of
+    return None
