@@ -20,7 +20,10 @@ def scratch_database(name: str, bench: str) -> Any:
         raise SystemExit(f"bench.{bench} needs DATABASE_URL naming a PostgreSQL server")
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     return setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        verbosity=0,
+        interactive=False,
+        aliases={"default"},  # type: ignore[arg-type]  # Django takes a set of aliases
+        serialized_aliases=set(),
     )
 
 

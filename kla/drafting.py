@@ -24,6 +24,7 @@ from kla.models import YEARS, Category, Evidence, Indicator, Instruction, Submis
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
+from workflows.sla.timers import timer_start
 from workflows.trail.append import trail_append
 
 EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
@@ -150,6 +151,7 @@ def submission_create(
         submission=submission,
         body=body,
     )
+    timer_start(submission=submission, at=submission.created_at)
     return submission
 
 
@@ -253,7 +255,7 @@ def evidence_add(
     *,
     user: User,
     submission_id: int,
-    upload: UploadedFile | None,
+    upload: UploadedFile[Any] | None,
     too_large: bool = False,
 ) -> Evidence:
     """Store a new evidence file, recognised by its content, hashed while it is read.

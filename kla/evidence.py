@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import filetype
 from django.conf import settings
@@ -54,7 +55,7 @@ class Inspected:
     size: int
 
 
-def inspect_upload(upload: UploadedFile) -> Inspected | None:
+def inspect_upload(upload: UploadedFile[Any]) -> Inspected | None:
     """Recognise the format from the content and hash it; ``None`` when not accepted."""
     upload.seek(0)
     head = upload.read(SIGNATURE_BYTES)

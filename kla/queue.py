@@ -9,8 +9,10 @@ this process (so the test settings' eager mode applies) and falls back to ``send
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from kla.celery import app
@@ -31,3 +33,18 @@ def publish(task_name: str, *args: Any) -> bool:
 def publish_on_commit(task_name: str, *args: Any) -> None:
     """Publish once the caller's transaction commits (at once outside of one)."""
     transaction.on_commit(lambda: publish(task_name, *args), robust=True)
+
+
+def prepare_embedded_folders() -> None:
+    """The embedded demo's folders: SQLite's and the local file broker's, made at start-up.
+
+    Nothing is made for PostgreSQL and Redis; settings themselves never touch the disk.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and str(database["NAME"]) != ":memory:":
+        Path(str(database["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+    if settings.CELERY_BROKER_URL == "filesystem://":
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            if options.get(key):
+                Path(str(options[key])).mkdir(parents=True, exist_ok=True)

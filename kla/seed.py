@@ -100,7 +100,7 @@ def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedRepor
         account, made = user(username)
         report.add("user", made)
         if made:
-            account.groups.add(groups[role])  # type: ignore[attr-defined]
+            account.groups.add(groups[role])
     for body in Body.objects.all():
         account, made = user(f"op-{body.code}", first_name=f"Operator {body.code}")
         report.add("user", made)

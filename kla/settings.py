@@ -10,25 +10,32 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def envbool(name: str, default: bool) -> bool:
-    """Read a boolean; accepts 1/0, true/false, yes/no, on/off."""
+    """Read a boolean: ``true`` or ``false`` in any case; anything else stops the start."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in {"true", "false"}:
+        raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+    return word == "true"
 
 
 def envint(name: str, default: int) -> int:
-    """Read an integer, failing loudly on a malformed value."""
+    """Read an integer; anything else stops the start."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -188,9 +195,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
+    # The folders are made when the app starts (``KlaConfig.ready``), not here.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),

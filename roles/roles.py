@@ -71,7 +71,7 @@ def roles_of(user: User | AnonymousUser) -> Roles:
     """Read a person's roles from the database (a handful of indexed queries)."""
     if not user.is_authenticated or not user.is_active:
         return NOBODY
-    groups = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+    groups = set(user.groups.values_list("name", flat=True))
     model_perm = Permission.objects.filter(
         Q(group__user=user) | Q(user=user),
         codename=VERIFY_CODENAME,

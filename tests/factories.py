@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Model, QuerySet
 
 from kla.drafting import evidence_add, submission_create
 from kla.models import Body, BodyKind, Indicator, Instruction, Submission, SubmissionState
 from roles.models import BodyUserObjectPermission, Membership
 from roles.roles import VERIFY_CODENAME, Role
+
+__all__ = ["Membership", "Role"]  # used by tests as f.Membership and f.Role
 from workflows.services import submission_act
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -24,7 +29,23 @@ PNG_BYTES = (
 )
 
 
-class InstructionFactory(factory.django.DjangoModelFactory):
+M = TypeVar("M", bound=Model)
+R = TypeVar("R", bound=Model)
+
+
+class ModelFactory(factory.django.DjangoModelFactory[M]):
+    """factory_boy's model factory, typed: calling it gives the model instance it saved."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> M:  # type: ignore[misc]
+            ...
+
+
+class InstructionFactory(ModelFactory[Instruction]):
     class Meta:
         model = Instruction
         django_get_or_create = ("number", "year")
@@ -37,7 +58,7 @@ class InstructionFactory(factory.django.DjangoModelFactory):
     is_current = True
 
 
-class BodyFactory(factory.django.DjangoModelFactory):
+class BodyFactory(ModelFactory[Body]):
     class Meta:
         model = Body
         django_get_or_create = ("code",)
@@ -47,7 +68,7 @@ class BodyFactory(factory.django.DjangoModelFactory):
     kind = BodyKind.PERANGKAT_DAERAH
 
 
-class IndicatorFactory(factory.django.DjangoModelFactory):
+class IndicatorFactory(ModelFactory[Indicator]):
     class Meta:
         model = Indicator
         django_get_or_create = ("number",)
@@ -57,7 +78,7 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Indikator {o.number}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -68,7 +89,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "rahasia-123")
 
     @factory.post_generation
-    def save_password(obj, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def save_password(obj: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -108,9 +129,21 @@ def make_scoped_verifier(bodies: list[Body], username: str | None = None) -> Any
     return user
 
 
+INDICATORS_CSV = Path(__file__).resolve().parents[1] / "kla" / "data" / "indicators.csv"
+
+
 def ensure_indicators() -> None:
-    for number in range(1, 25):
-        IndicatorFactory(number=number)
+    """The 24 indicators; loaded once per session, made again only after a flush."""
+    if Indicator.objects.count() < 24:
+        for number in range(1, 25):
+            IndicatorFactory(number=number)
+
+
+def load_reference_data() -> None:
+    """The 24 indicators in their real clusters, as the seed has them."""
+    with INDICATORS_CSV.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            IndicatorFactory(number=int(row["number"]), cluster=row["cluster"], name=row["name"])
 
 
 COMPLETE_DETAILS: dict[str, dict[str, Any]] = {
@@ -131,6 +164,13 @@ COMPLETE_DETAILS: dict[str, dict[str, Any]] = {
     },
     "innovation": {"name": "Si Anak", "started_on": "2025-01-02", "document_kinds": ["sk"]},
 }
+
+
+def first(queryset: QuerySet[R]) -> R:
+    """The first row of a query the test expects to find something."""
+    row = queryset.first()
+    assert row is not None, f"no row in {queryset.model.__name__}"
+    return row
 
 
 def pdf_upload(name: str = "bukti.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from roles.roles import Role
 from tests import factories as f
@@ -64,7 +64,7 @@ def test_a_regulation_goes_from_draft_to_audited_in_the_browser(
     detail = page.url
     page.set_input_files(
         "input[name=file]",
-        files=[{"name": "perwali-ktr.pdf", "mimeType": "application/pdf", "buffer": f.PDF_BYTES}],
+        files=[FilePayload(name="perwali-ktr.pdf", mimeType="application/pdf", buffer=f.PDF_BYTES)],
     )
     page.get_by_role("button", name="Unggah").click()
     expect(page.locator(".messages")).to_contain_text("perwali-ktr.pdf diunggah")

@@ -35,7 +35,7 @@ NOTE_REQUIRED = "required"
 NOTE_OPTIONAL = "optional"
 
 
-class Unmet(fsm.State.CONDITION):
+class Unmet(fsm.State.CONDITION):  # type: ignore[misc]  # viewflow ships no types
     """A condition's answer: true, or false with the status and message of the refusal."""
 
     def __init__(self, is_true: bool, *, status: int, unmet: str) -> None:
@@ -233,7 +233,7 @@ class SubmissionFlow:
 
 def action_of(transition: fsm.Transition) -> str:
     """The API identifier of a transition (``return_`` is ``return``)."""
-    return transition.func.__name__.rstrip("_")
+    return str(transition.func.__name__).rstrip("_")
 
 
 def transitions() -> Iterator[fsm.Transition]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from kla.admin.readonly import ReadOnlyAdmin
+from kla.admin.readonly import ModelAdmin, ReadOnlyAdmin
 from kla.models import Body, Evidence, Indicator, Instruction, Submission
 
 
 @admin.register(Instruction)
-class InstructionAdmin(admin.ModelAdmin):
+class InstructionAdmin(ModelAdmin):
     list_display = ("__str__", "title", "issued_on", "deadline", "is_current")
 
 
@@ -28,7 +28,7 @@ class BodyAdmin(GuardedModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(ModelAdmin):
     list_display = ("number", "name", "cluster", "weight")
     list_filter = ("cluster",)
 

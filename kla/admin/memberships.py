@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from kla.admin.readonly import ModelAdmin
 from roles.models import Membership
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ModelAdmin):
     list_display = ("user", "body", "created_at")
     list_filter = ("body",)
     search_fields = ("user__username", "body__code")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kla.admin.readonly import ReadOnlyAdmin
+from kla.admin.readonly import ModelAdmin, ReadOnlyAdmin
 from workflows.models import CalendarDay, Escalation, NihilDeclaration, Reminder, Timer
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ModelAdmin):
     """Regional holidays and decrees that move a day, over the national calendar."""
 
     list_display = ("date", "kind", "reason")

@@ -104,5 +104,5 @@ class ComplianceView(CallerMixin, GenericAPIView[Any]):
         paginator.deadline = (
             DeadlineSerializer(matrix.deadline).data if matrix.deadline is not None else None
         )
-        page = self.paginate_queryset(matrix.cells())  # type: ignore[arg-type]
+        page = self.paginate_queryset(matrix.cells())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

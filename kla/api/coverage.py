@@ -63,5 +63,5 @@ class CoverageView(CallerMixin, GenericAPIView[Any]):
             # A reviewers' view, like the compliance matrix: others do not see it (404).
             raise NotFound(_("Tidak ditemukan."))
         rows = coverage_compute(user=caller(request), roles=self.roles)
-        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(CoverageSerializer(page, many=True).data)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -30,7 +30,7 @@ class NotificationListView(GenericAPIView[Notification]):
     serializer_class = NotificationSerializer
 
     def get_queryset(self) -> QuerySet[Notification]:
-        mine = Notification.objects.filter(user_id=cast(int, caller(self.request).pk))
+        mine = Notification.objects.filter(user_id=caller(self.request).pk)
         return mine.order_by("-created_at", "-id")
 
     @extend_schema(operation_id="notifications_list", responses=NotificationSerializer(many=True))

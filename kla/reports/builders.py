@@ -79,7 +79,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(value: Any) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return str(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -412,7 +412,7 @@ def _copy_member(zf: zipfile.ZipFile, path: str, evidence: Evidence) -> tuple[st
     info.external_attr = 0o600 << 16
     with source, zf.open(info, "w", force_zip64=True) as member:
         hashing = _Hashing(member)
-        shutil.copyfileobj(source, hashing, COPY_CHUNK)  # type: ignore[misc]
+        shutil.copyfileobj(source, hashing, COPY_CHUNK)
     sha = hashing.digest.hexdigest()
     return ("ok" if sha == evidence.sha256 else "hash_mismatch"), sha, hashing.size
 

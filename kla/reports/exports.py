@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -79,7 +79,7 @@ def export_request(*, user: User, kind: Any) -> Export:
     return export
 
 
-def exports_of(user: User) -> Any:
+def exports_of(user: User) -> QuerySet[Export]:
     """The person's own exports, newest first (nobody sees anyone else's)."""
     return Export.objects.filter(requested_by_id=user.pk).order_by("-created_at", "-id")
 

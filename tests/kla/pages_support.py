@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kla.models import Evidence, Submission
+from tests import factories as f
 from workflows.models import TrailEvent
 
 
@@ -33,7 +34,7 @@ def edit_url(s: Submission) -> str:
 
 
 def first_evidence(s: Submission) -> Evidence:
-    return s.evidence.filter(removed_at__isnull=True).first()
+    return f.first(s.evidence.filter(removed_at__isnull=True))
 
 
 def download_url(s: Submission) -> str:

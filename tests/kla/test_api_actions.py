@@ -127,7 +127,7 @@ def test_each_allowed_action_moves_the_state_and_writes_the_trail(
     data = response.json()
     assert data["state"] == TARGETS[(state, action)]
     assert data["version"] == version + 1
-    event = submission.trail.order_by("-seq").first()
+    event = f.first(submission.trail.order_by("-seq"))
     assert (event.action, event.role, event.from_state, event.to_state, event.note) == (
         action,
         role,
@@ -147,7 +147,7 @@ def test_submit_records_the_files_hashes_and_notifies_verifiers(
     with django_capture_on_commit_callbacks(execute=True):
         response = act(api.as_(operator), draft, "submit")
     assert response.status_code == 200
-    event = draft.trail.order_by("-seq").first()
+    event = f.first(draft.trail.order_by("-seq"))
     assert event.files == [{"name": "bukti.pdf", "sha256": draft.evidence.get().sha256}]
     assert Notification.objects.filter(user=verifier, kind="state:submitted").count() == 1
 
@@ -214,7 +214,7 @@ def test_audit_with_findings_keeps_the_note(
 ) -> None:
     response = act(api.as_(auditor), consolidated, "audit", note="Temuan: bukti lengkap")
     assert response.status_code == 200
-    assert consolidated.trail.order_by("-seq").first().note == "Temuan: bukti lengkap"
+    assert f.first(consolidated.trail.order_by("-seq")).note == "Temuan: bukti lengkap"
 
 
 def test_submit_without_evidence_is_400_on_evidence(api: Any, operator: Any, db: Any) -> None:

@@ -42,7 +42,7 @@ def test_operator_uploads_a_png_and_gets_its_hash(
     assert data["sha256"] == evidence.sha256
     draft.refresh_from_db()
     assert draft.version == version + 1
-    event = draft.trail.order_by("-seq").first()
+    event = f.first(draft.trail.order_by("-seq"))
     assert event.action == "evidence_upload"
     assert event.files == [{"name": "foto.png", "sha256": data["sha256"]}]
 
@@ -216,7 +216,7 @@ def test_download_is_an_attachment_with_the_original_name_and_a_trail_event(
     assert response["Content-Type"] == "application/pdf"
     assert 'attachment; filename="bukti.pdf"' in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == f.PDF_BYTES
-    event = draft.trail.order_by("-seq").first()
+    event = f.first(draft.trail.order_by("-seq"))
     assert event.action == "evidence_download"
     assert event.actor_name == "op-dinkes"
     assert event.role == "operator"
@@ -230,7 +230,7 @@ def test_reviewers_download_and_the_trail_names_them(
     evidence = submitted.evidence.get()
     response = api.as_(people[role]).get(url(submitted, "evidence", evidence.pk))
     assert response.status_code == 200
-    event = TrailEvent.objects.filter(submission=submitted).order_by("-seq").first()
+    event = f.first(TrailEvent.objects.filter(submission=submitted).order_by("-seq"))
     assert (event.action, event.actor_name, event.role) == (
         "evidence_download",
         people[role].username,
@@ -272,10 +272,10 @@ def test_operator_removes_a_file_and_it_stays_stored_and_in_the_trail(
     assert response.status_code == 204
     evidence.refresh_from_db()
     assert evidence.removed_at is not None
-    assert evidence.file.storage.exists(evidence.file.name)
+    assert evidence.file.storage.exists(str(evidence.file.name))
     draft.refresh_from_db()
     assert draft.version == version + 1
-    assert draft.trail.order_by("-seq").first().action == "evidence_remove"
+    assert f.first(draft.trail.order_by("-seq")).action == "evidence_remove"
     # Taken out once: a second removal finds nothing current.
     assert api.as_(operator).delete(url(draft, "evidence", evidence.pk)).status_code == 404
 

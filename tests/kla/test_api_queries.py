@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -12,14 +15,14 @@ from workflows.services import submission_act
 pytestmark = pytest.mark.django_db
 
 
-def _make_many(operator, n, submit):
+def _make_many(operator: User, n: int, submit: Any) -> None:
     for _ in range(n):
         draft = f.make_draft(operator)
         if submit:
             submission_act(user=operator, submission_id=draft.pk, action="submit")
 
 
-def _queries(api, user, url):
+def _queries(api: Any, user: User, url: str) -> Any:
     client = api.as_(user)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
@@ -29,7 +32,9 @@ def _queries(api, user, url):
 
 @pytest.mark.parametrize("url", ["/api/v1/submissions/", "/api/v1/tasks/"])
 @pytest.mark.parametrize("who", ["operator", "verifier"])
-def test_list_queries_do_not_grow_with_the_page(api, people, url, who):
+def test_list_queries_do_not_grow_with_the_page(
+    api: Any, people: dict[str, Any], url: str, who: str
+) -> None:
     operator = people["operator"]
     # an operator's tasks are drafts; a verifier's are submitted ones
     submit = not (who == "operator" and url.endswith("/tasks/"))

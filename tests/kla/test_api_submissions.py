@@ -311,7 +311,7 @@ def test_operator_edits_a_draft_and_the_version_moves(
     assert response.json()["title"] == "Perwali 5/2025"
     assert response.json()["indicators"] == [1, 17]
     assert response.json()["version"] == version + 1
-    assert draft.trail.order_by("-seq").first().action == "edit"
+    assert f.first(draft.trail.order_by("-seq")).action == "edit"
 
 
 def test_operator_edits_a_returned_submission(

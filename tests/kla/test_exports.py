@@ -72,7 +72,7 @@ def request_done(client: Any, kind: str, capture: Any) -> dict[str, Any]:
     created = response.json()
     assert set(created) == {"id", "state", "progress"}
     assert created["state"] == "pending"
-    detail = client.get(f"{API}{created['id']}/").json()
+    detail: dict[str, Any] = client.get(f"{API}{created['id']}/").json()
     return detail
 
 
@@ -240,10 +240,10 @@ def test_progress_is_written_to_the_row_and_reaches_100(
 
 def test_a_done_export_is_not_redone(world: dict[str, Any], consolidator: Any) -> None:
     export = export_request(user=consolidator, kind="rekap_xlsx")
-    assert run_export.apply(args=[export.pk]).get() == "done"
+    assert run_export.apply(args=(export.pk,)).get() == "done"
     export.refresh_from_db()
     stored, finished = export.file, export.finished_at
-    assert run_export.apply(args=[export.pk]).get() == "skipped"
+    assert run_export.apply(args=(export.pk,)).get() == "skipped"
     export.refresh_from_db()
     assert (export.file, export.finished_at) == (stored, finished)
 
@@ -282,7 +282,7 @@ def test_storage_errors_are_retried_then_fail(
 
     monkeypatch.setitem(exports.BUILDERS, "rekap_xlsx", (flaky, "x.xlsx"))
     export = export_request(user=consolidator, kind="rekap_xlsx")
-    run_export.apply(args=[export.pk])
+    run_export.apply(args=(export.pk,))
     export.refresh_from_db()
     assert len(calls) == 4  # the first attempt and three retries
     assert export.state == ExportState.FAILED
@@ -418,7 +418,8 @@ def test_export_page_requests_lists_and_downloads(
     assert 'http-equiv="refresh"' not in page
     response = client.get(reverse("export-file", args=[export.pk]))
     assert response.status_code == 200
-    assert zipfile.is_zipfile(io.BytesIO(b"".join(response.streaming_content)))
+    content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert zipfile.is_zipfile(io.BytesIO(content))
 
 
 def test_export_page_refreshes_while_running(world: dict[str, Any], consolidator: Any) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +25,7 @@ from .world import logged_in
 pytestmark = pytest.mark.django_db
 
 
-def api_of(user):
+def api_of(user: User) -> Any:
     from rest_framework.authtoken.models import Token
 
     client = APIClient()
@@ -31,7 +34,7 @@ def api_of(user):
 
 
 @pytest.fixture
-def told(operator, verifier, verifier2):
+def told(operator: User, verifier: User, verifier2: User) -> Any:
     """Two submissions submitted: each verifier is told twice (newest last)."""
     first = f.make_draft(operator, title="Perwali pertama")
     submission_act(user=operator, submission_id=first.pk, action="submit")
@@ -43,19 +46,19 @@ def told(operator, verifier, verifier2):
     return {"mine": mine, "theirs": theirs, "submissions": (first, second)}
 
 
-def notification_queries(queries) -> int:
+def notification_queries(queries: Any) -> int:
     return sum(1 for q in queries if "workflows_notification" in q["sql"])
 
 
 class TestServices:
-    def test_marking_read_keeps_the_first_time(self, told, verifier):
+    def test_marking_read_keeps_the_first_time(self, told: Any, verifier: User) -> None:
         n = told["mine"][0]
         first = notification_mark_read(user=verifier, notification_id=n.pk).read_at
         assert first is not None
         assert notification_mark_read(user=verifier, notification_id=n.pk).read_at == first
         assert notifications_unread_count(user=verifier) == 1
 
-    def test_someone_elses_notification_is_not_visible(self, told, verifier):
+    def test_someone_elses_notification_is_not_visible(self, told: Any, verifier: User) -> None:
         from kla.errors import NotVisible
 
         with pytest.raises(NotVisible):
@@ -63,7 +66,9 @@ class TestServices:
         told["theirs"].refresh_from_db()
         assert told["theirs"].read_at is None
 
-    def test_mark_all_read_touches_only_the_persons_own(self, told, verifier, verifier2):
+    def test_mark_all_read_touches_only_the_persons_own(
+        self, told: Any, verifier: User, verifier2: User
+    ) -> None:
         assert notifications_mark_all_read(user=verifier) == 2
         assert notifications_mark_all_read(user=verifier) == 0
         assert notifications_unread_count(user=verifier) == 0
@@ -71,26 +76,26 @@ class TestServices:
 
 
 class TestBell:
-    def test_the_bell_shows_the_unread_count_on_every_page(self, told, verifier):
+    def test_the_bell_shows_the_unread_count_on_every_page(self, told: Any, verifier: User) -> None:
         client = logged_in(verifier)
         for url in ("/tugas/", "/pengajuan/", "/notifikasi/"):
             page = client.get(url).content.decode()
             assert 'class="bell has-unread" href="/notifikasi/"' in page, url
             assert '<span class="bell-count"' in page and ">2</span>" in page
 
-    def test_no_count_when_everything_is_read(self, told, verifier):
+    def test_no_count_when_everything_is_read(self, told: Any, verifier: User) -> None:
         notifications_mark_all_read(user=verifier)
         page = logged_in(verifier).get("/tugas/").content.decode()
         assert 'class="bell" href="/notifikasi/"' in page
         assert "bell-count" not in page
 
-    def test_the_bell_costs_one_query(self, told, verifier):
+    def test_the_bell_costs_one_query(self, told: Any, verifier: User) -> None:
         client = logged_in(verifier)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/tugas/").status_code == 200
         assert notification_queries(ctx.captured_queries) == 1
 
-    def test_anonymous_visitors_get_no_bell_and_no_query(self, told):
+    def test_anonymous_visitors_get_no_bell_and_no_query(self, told: Any) -> None:
         with CaptureQueriesContext(connection) as ctx:
             page = Client().get("/masuk/")
         assert page.status_code == 200
@@ -99,7 +104,9 @@ class TestBell:
 
 
 class TestPages:
-    def test_the_list_shows_the_persons_own_newest_first_in_wib(self, told, verifier):
+    def test_the_list_shows_the_persons_own_newest_first_in_wib(
+        self, told: Any, verifier: User
+    ) -> None:
         page = logged_in(verifier).get("/notifikasi/").content.decode()
         second, first = told["submissions"][1], told["submissions"][0]
         newest, oldest = f"#{second.pk} Perwali kedua", f"#{first.pk} Perwali pertama"
@@ -109,7 +116,9 @@ class TestPages:
         assert " WIB" in page
         assert "Tandai semua sudah dibaca" in page
 
-    def test_opening_one_marks_it_read_and_goes_to_its_submission(self, told, verifier):
+    def test_opening_one_marks_it_read_and_goes_to_its_submission(
+        self, told: Any, verifier: User
+    ) -> None:
         n = told["mine"][0]
         response = logged_in(verifier).get(f"/notifikasi/{n.pk}/")
         assert response.status_code == 302
@@ -119,12 +128,14 @@ class TestPages:
         page = logged_in(verifier).get("/notifikasi/").content.decode()
         assert '<li class="read">' in page and '<li class="unread">' in page
 
-    def test_one_without_a_submission_goes_back_to_the_list(self, outsider):
+    def test_one_without_a_submission_goes_back_to_the_list(self, outsider: User) -> None:
         n = Notification.objects.create(user=outsider, kind="reminder", title="Pengingat")
         response = logged_in(outsider).get(f"/notifikasi/{n.pk}/")
         assert (response.status_code, response["Location"]) == (302, "/notifikasi/")
 
-    def test_someone_elses_notification_is_404_and_stays_unread(self, told, verifier):
+    def test_someone_elses_notification_is_404_and_stays_unread(
+        self, told: Any, verifier: User
+    ) -> None:
         theirs = told["theirs"]
         client = logged_in(verifier)
         assert client.get(f"/notifikasi/{theirs.pk}/").status_code == 404
@@ -133,7 +144,9 @@ class TestPages:
         theirs.refresh_from_db()
         assert theirs.read_at is None
 
-    def test_mark_all_read_is_a_post_for_the_persons_own(self, told, verifier, verifier2):
+    def test_mark_all_read_is_a_post_for_the_persons_own(
+        self, told: Any, verifier: User, verifier2: User
+    ) -> None:
         client = logged_in(verifier)
         assert client.get("/notifikasi/baca-semua/").status_code == 405
         response = client.post("/notifikasi/baca-semua/")
@@ -141,24 +154,24 @@ class TestPages:
         assert notifications_unread_count(user=verifier) == 0
         assert notifications_unread_count(user=verifier2) == 2
 
-    def test_someone_with_no_notifications_sees_an_empty_list(self, outsider):
+    def test_someone_with_no_notifications_sees_an_empty_list(self, outsider: User) -> None:
         page = logged_in(outsider).get("/notifikasi/").content.decode()
         assert "Belum ada notifikasi." in page
         assert "Tandai semua sudah dibaca" not in page
 
     @pytest.mark.parametrize("url", ["/notifikasi/", "/notifikasi/1/"])
-    def test_anonymous_visitors_are_sent_to_the_login(self, url):
+    def test_anonymous_visitors_are_sent_to_the_login(self, url: str) -> None:
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/masuk/")
 
-    def test_anonymous_mark_all_goes_to_the_login_and_changes_nothing(self, told):
+    def test_anonymous_mark_all_goes_to_the_login_and_changes_nothing(self, told: Any) -> None:
         response = Client().post("/notifikasi/baca-semua/")
         assert response.status_code == 302
         assert Notification.objects.filter(read_at__isnull=False).count() == 0
 
 
 class TestAPI:
-    def test_marking_one_read_returns_it_with_read_at(self, told, verifier):
+    def test_marking_one_read_returns_it_with_read_at(self, told: Any, verifier: User) -> None:
         n = told["mine"][0]
         response = api_of(verifier).post(f"/api/v1/notifications/{n.pk}/read/")
         assert response.status_code == 200
@@ -168,26 +181,28 @@ class TestAPI:
         assert [x["read_at"] is not None for x in listed] == [False, True]  # newest first
 
     @pytest.mark.parametrize("bad", ["abc", "0", "-1", str(2**70), "1.5"])
-    def test_ids_that_name_nothing_are_404(self, told, verifier, bad):
+    def test_ids_that_name_nothing_are_404(self, told: Any, verifier: User, bad: Any) -> None:
         assert api_of(verifier).post(f"/api/v1/notifications/{bad}/read/").status_code == 404
 
-    def test_someone_elses_id_is_404_and_stays_unread(self, told, verifier):
+    def test_someone_elses_id_is_404_and_stays_unread(self, told: Any, verifier: User) -> None:
         theirs = told["theirs"]
         response = api_of(verifier).post(f"/api/v1/notifications/{theirs.pk}/read/")
         assert response.status_code == 404 and "detail" in response.json()
         theirs.refresh_from_db()
         assert theirs.read_at is None
 
-    def test_mark_all_read_marks_only_the_callers(self, told, verifier, verifier2):
+    def test_mark_all_read_marks_only_the_callers(
+        self, told: Any, verifier: User, verifier2: User
+    ) -> None:
         response = api_of(verifier).post("/api/v1/notifications/read/")
         assert (response.status_code, response.json()) == (200, {"marked": 2})
         assert notifications_unread_count(user=verifier2) == 2
 
-    def test_reading_is_a_post_get_is_405(self, told, verifier):
+    def test_reading_is_a_post_get_is_405(self, told: Any, verifier: User) -> None:
         n = told["mine"][0]
         assert api_of(verifier).get(f"/api/v1/notifications/{n.pk}/read/").status_code == 405
 
-    def test_anonymous_callers_get_401(self, told):
+    def test_anonymous_callers_get_401(self, told: Any) -> None:
         n = told["mine"][0]
         assert APIClient().post(f"/api/v1/notifications/{n.pk}/read/").status_code == 401
         assert APIClient().post("/api/v1/notifications/read/").status_code == 401

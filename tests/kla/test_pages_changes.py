@@ -212,7 +212,7 @@ def test_removing_an_unknown_file_is_404(client: Client, draft: Submission) -> N
 def test_operator_downloads_and_the_trail_records_it(client: Client, draft: Submission) -> None:
     response = as_(client, draft.created_by).get(download_url(draft))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == f.PDF_BYTES
+    assert b"".join(response.streaming_content) == f.PDF_BYTES  # type: ignore[attr-defined]
     assert "attachment" in response["Content-Disposition"]
     assert draft.trail.filter(action="evidence_download", actor_name="op-dinkes").exists()
 

@@ -18,9 +18,12 @@ pytestmark = pytest.mark.django_db
 DATA = Path(__file__).resolve().parents[2] / "kla" / "data"
 
 
-def test_it_loads_the_instruction_the_bodies_and_the_24_indicators(capsys):
+def test_it_loads_the_instruction_the_bodies_and_the_24_indicators(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     call_command("seed_metro")
     instruction = Instruction.current()
+    assert instruction is not None
     assert (instruction.number, instruction.year) == (2, 2026)
     assert (instruction.issued_on, instruction.deadline) == (
         dt.date(2026, 3, 17),
@@ -36,7 +39,7 @@ def test_it_loads_the_instruction_the_bodies_and_the_24_indicators(capsys):
     assert "created" in capsys.readouterr().out
 
 
-def test_running_twice_creates_nothing_more_and_keeps_admin_edits():
+def test_running_twice_creates_nothing_more_and_keeps_admin_edits() -> None:
     call_command("seed_metro", "--demo-users", "--password", "metro2026")
     Body.objects.filter(code="dinkes").update(name="Dinas Kesehatan Kota Metro (diubah)")
     Instruction.objects.filter(number=2).update(deadline=dt.date(2026, 4, 6))
@@ -52,7 +55,7 @@ def test_running_twice_creates_nothing_more_and_keeps_admin_edits():
     assert get_user_model().objects.get(username="op-dinkes").check_password("metro2026")
 
 
-def test_demo_users_hold_the_roles_design_names():
+def test_demo_users_hold_the_roles_design_names() -> None:
     call_command("seed_metro", "--demo-users", "--password", "metro2026")
     User = get_user_model()
     verifier = roles_of(User.objects.get(username="verifikator"))
@@ -67,6 +70,6 @@ def test_demo_users_hold_the_roles_design_names():
         assert roles_of(User.objects.get(username=f"op-{body.code}")).operates(body.pk)
 
 
-def test_demo_users_need_a_password():
+def test_demo_users_need_a_password() -> None:
     with pytest.raises(CommandError):
         call_command("seed_metro", "--demo-users")

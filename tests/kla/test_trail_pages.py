@@ -45,7 +45,7 @@ def as_(client: Client, user: Any) -> Client:
 def body_of(response: Any) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8-sig")
-    return response.content.decode()
+    return str(response.content.decode())
 
 
 def tamper(sql: str, params: list[Any]) -> None:
@@ -218,6 +218,7 @@ def test_filter_by_wib_dates(client: Client, auditor: Any, submitted: Submission
     assert submitted.stream not in body_of(client.get(TRAIL, {"date_to": earlier}))
 
 
+@pytest.mark.postgres
 def test_a_day_is_a_wib_day(client: Client, auditor: Any, submitted: Submission) -> None:
     """An event at 23:30 UTC belongs to the next WIB day (06:30 WIB)."""
     event = TrailEvent.objects.filter(submission=submitted).order_by("seq").first()
@@ -389,6 +390,7 @@ def test_operators_timeline_has_no_hashes(
     assert "Rantai jejak" not in page and "ev-chain" not in page
 
 
+@pytest.mark.postgres
 def test_tampering_shows_broken_at_seq_n(
     client: Client, auditor: Any, submitted: Submission, elsewhere: Submission
 ) -> None:
@@ -406,6 +408,7 @@ def test_tampering_shows_broken_at_seq_n(
     assert f"Rantai jejak {elsewhere.stream} utuh" in other
 
 
+@pytest.mark.postgres
 def test_a_removed_last_event_shows_broken(
     client: Client, auditor: Any, submitted: Submission
 ) -> None:

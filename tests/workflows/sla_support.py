@@ -11,9 +11,11 @@ from django.utils import timezone
 from kla.time import WIB
 
 
-def wib(*args: int) -> dt.datetime:
+def wib(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
     """A moment in WIB: ``wib(2026, 3, 17, 10)``."""
-    return dt.datetime(*args, tzinfo=WIB)  # type: ignore[misc]
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=WIB)
 
 
 class Clock:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
 
 from kla.drafting import evidence_remove
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
-from kla.models import Submission
+from kla.models import Body, Submission
 from tests import factories as f
 from workflows.models import TrailEvent
 from workflows.services import allowed_actions, submission_act
@@ -14,11 +17,11 @@ from workflows.services import allowed_actions, submission_act
 pytestmark = pytest.mark.django_db
 
 
-def act(user, submission, action, note="", **kw):
+def act(user: User, submission: Submission, action: str, note: Any = "", **kw: Any) -> Any:
     return submission_act(user=user, submission_id=submission.pk, action=action, note=note, **kw)
 
 
-def events(submission):
+def events(submission: Submission) -> Any:
     return list(
         TrailEvent.objects.filter(submission=submission)
         .order_by("seq")
@@ -27,7 +30,9 @@ def events(submission):
 
 
 class TestHappyPath:
-    def test_each_role_takes_its_step_to_audited(self, draft, people):
+    def test_each_role_takes_its_step_to_audited(
+        self, draft: Submission, people: dict[str, Any]
+    ) -> None:
         s = act(people["operator"], draft, "submit")
         assert s.state == "submitted"
         s = act(people["verifier"], s, "return", note="Lampirkan SK yang ditandatangani")
@@ -51,12 +56,14 @@ class TestHappyPath:
             "audit",
         ]
 
-    def test_each_action_bumps_the_version(self, draft, people):
+    def test_each_action_bumps_the_version(self, draft: Submission, people: dict[str, Any]) -> None:
         before = draft.version
         s = act(people["operator"], draft, "submit")
         assert s.version == before + 1
 
-    def test_submit_records_details_and_file_hashes_in_the_trail(self, draft, operator):
+    def test_submit_records_details_and_file_hashes_in_the_trail(
+        self, draft: Submission, operator: User
+    ) -> None:
         act(operator, draft, "submit")
         event = TrailEvent.objects.get(submission=draft, action="submit")
         evidence = draft.evidence.get()
@@ -64,14 +71,18 @@ class TestHappyPath:
         assert event.data["details"] == f.COMPLETE_DETAILS["regulation"]
         assert event.data["indicators"] == [17]
 
-    def test_a_second_return_keeps_the_first_reason(self, submitted, people):
+    def test_a_second_return_keeps_the_first_reason(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         s = act(people["verifier"], submitted, "return", note="Alasan pertama")
         s = act(people["operator"], s, "resubmit", note="Perbaikan pertama")
         s = act(people["verifier"], s, "return", note="Alasan kedua")
         notes = [e[4] for e in events(s) if e[0] == "return"]
         assert notes == ["Alasan pertama", "Alasan kedua"]
 
-    def test_consolidator_returns_a_verified_submission_to_the_verifier(self, submitted, people):
+    def test_consolidator_returns_a_verified_submission_to_the_verifier(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         s = act(people["verifier"], submitted, "approve")
         s = act(people["consolidator"], s, "return", note="Angka realisasi tidak cocok")
         assert s.state == "submitted"
@@ -95,13 +106,17 @@ class TestRefusals:
             ("auditor", "withdraw"),
         ],
     )
-    def test_a_role_that_can_never_take_the_action_gets_403(self, submitted, people, who, action):
+    def test_a_role_that_can_never_take_the_action_gets_403(
+        self, submitted: Submission, people: dict[str, Any], who: str, action: str
+    ) -> None:
         with pytest.raises(Forbidden):
             act(people[who], submitted, action, note="catatan")
         submitted.refresh_from_db()
         assert submitted.state == "submitted"
 
-    def test_a_verifier_returning_what_is_already_verified_gets_409(self, submitted, people):
+    def test_a_verifier_returning_what_is_already_verified_gets_409(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         # the verifier's return leaves "submitted"; from "verified" only BAPPERIDA returns
         s = act(people["verifier"], submitted, "approve")
         with pytest.raises(Conflict):
@@ -119,29 +134,37 @@ class TestRefusals:
             ("returned", "verifier", "approve"),
         ],
     )
-    def test_an_action_the_state_does_not_allow_gets_409(self, draft, people, state, who, action):
+    def test_an_action_the_state_does_not_allow_gets_409(
+        self, draft: Submission, people: dict[str, Any], state: str, who: str, action: str
+    ) -> None:
         s = f.advance(draft, state, **people)
         with pytest.raises(Conflict):
             act(people[who], s, action, note="catatan")
         assert Submission.objects.get(pk=s.pk).state == state
 
-    def test_a_withdrawn_submission_stays_visible_but_cannot_be_approved(self, submitted, people):
+    def test_a_withdrawn_submission_stays_visible_but_cannot_be_approved(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         s = act(people["operator"], submitted, "withdraw")
         assert s.state == "draft"
         with pytest.raises(Conflict):
             act(people["verifier"], s, "approve")
 
-    def test_unknown_action_is_400(self, submitted, verifier):
+    def test_unknown_action_is_400(self, submitted: Submission, verifier: User) -> None:
         with pytest.raises(Invalid) as exc:
             act(verifier, submitted, "publish")
         assert "action" in exc.value.errors
 
-    def test_unknown_action_on_an_invisible_submission_is_404_first(self, draft, verifier):
+    def test_unknown_action_on_an_invisible_submission_is_404_first(
+        self, draft: Submission, verifier: User
+    ) -> None:
         with pytest.raises(NotVisible):
             act(verifier, draft, "publish")
 
     @pytest.mark.parametrize("action", ["return", "resubmit"])
-    def test_a_reason_is_required(self, draft, people, action):
+    def test_a_reason_is_required(
+        self, draft: Submission, people: dict[str, Any], action: str
+    ) -> None:
         s = f.advance(draft, "submitted" if action == "return" else "returned", **people)
         who = people["verifier"] if action == "return" else people["operator"]
         before = (s.state, s.version, len(events(s)))
@@ -151,7 +174,7 @@ class TestRefusals:
         s.refresh_from_db()
         assert (s.state, s.version, len(events(s))) == before
 
-    def test_submit_without_evidence_names_what_is_missing(self, operator):
+    def test_submit_without_evidence_names_what_is_missing(self, operator: User) -> None:
         s = f.make_draft(operator, with_evidence=False, title="", details={})
         with pytest.raises(Invalid) as exc:
             act(operator, s, "submit")
@@ -159,38 +182,50 @@ class TestRefusals:
         s.refresh_from_db()
         assert s.state == "draft"
 
-    def test_submit_after_the_evidence_was_removed_is_refused(self, draft, operator):
+    def test_submit_after_the_evidence_was_removed_is_refused(
+        self, draft: Submission, operator: User
+    ) -> None:
         evidence_remove(user=operator, submission_id=draft.pk, evidence_id=draft.evidence.get().pk)
         with pytest.raises(Invalid) as exc:
             act(operator, draft, "submit")
         assert list(exc.value.errors) == ["evidence"]
 
-    def test_stale_version_is_409(self, submitted, verifier):
+    def test_stale_version_is_409(self, submitted: Submission, verifier: User) -> None:
         with pytest.raises(Conflict):
             act(verifier, submitted, "approve", version=submitted.version - 1)
         assert act(verifier, submitted, "approve", version=submitted.version).state == "verified"
 
-    def test_an_outsider_gets_404(self, submitted, other_operator, outsider):
+    def test_an_outsider_gets_404(
+        self, submitted: Submission, other_operator: User, outsider: User
+    ) -> None:
         for person in (other_operator, outsider):
             with pytest.raises(NotVisible):
                 act(person, submitted, "approve")
 
-    def test_a_superuser_is_not_a_flow_actor(self, draft, submitted, superuser):
+    def test_a_superuser_is_not_a_flow_actor(
+        self, draft: Submission, submitted: Submission, superuser: User
+    ) -> None:
         with pytest.raises(NotVisible):
             act(superuser, submitted, "approve")
 
 
 class TestWithdraw:
-    def test_operator_withdraws_their_own_submit(self, submitted, operator):
+    def test_operator_withdraws_their_own_submit(
+        self, submitted: Submission, operator: User
+    ) -> None:
         assert act(operator, submitted, "withdraw").state == "draft"
 
-    def test_not_after_the_consolidator_returned_it(self, submitted, people):
+    def test_not_after_the_consolidator_returned_it(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         s = act(people["verifier"], submitted, "approve")
         s = act(people["consolidator"], s, "return", note="Periksa lagi")
         with pytest.raises(Conflict):
             act(people["operator"], s, "withdraw")
 
-    def test_not_once_a_verifier_has_opened_the_evidence(self, submitted, people):
+    def test_not_once_a_verifier_has_opened_the_evidence(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
         from kla.drafting import evidence_download
 
         evidence_download(
@@ -202,7 +237,7 @@ class TestWithdraw:
         with pytest.raises(Conflict):
             act(people["operator"], submitted, "withdraw")
 
-    def test_not_another_operators_submit(self, submitted, body):
+    def test_not_another_operators_submit(self, submitted: Submission, body: Body) -> None:
         colleague = f.make_operator(body, "op-dinkes-2")
         assert "withdraw" not in allowed_actions(user=colleague, submission=submitted)
         with pytest.raises(Conflict):
@@ -210,7 +245,9 @@ class TestWithdraw:
 
 
 class TestFourEyes:
-    def test_a_verifier_who_created_the_submission_cannot_approve_it(self, body, verifier2):
+    def test_a_verifier_who_created_the_submission_cannot_approve_it(
+        self, body: Body, verifier2: User
+    ) -> None:
         verifier = f.make_role(f.Role.VERIFIER, "verifikator")
         f.Membership.objects.create(user=verifier, body=body)
         s = act(verifier, f.make_draft(verifier), "submit")
@@ -221,7 +258,9 @@ class TestFourEyes:
         assert "return" in allowed_actions(user=verifier, submission=s)
         assert act(verifier2, s, "approve").state == "verified"
 
-    def test_an_operator_who_only_edited_cannot_audit(self, draft, body, people):
+    def test_an_operator_who_only_edited_cannot_audit(
+        self, draft: Submission, body: Body, people: dict[str, Any]
+    ) -> None:
         auditor_operator = f.make_role(f.Role.AUDITOR, "auditor-operator")
         f.Membership.objects.create(user=auditor_operator, body=body)
         from kla.drafting import submission_update
@@ -235,7 +274,9 @@ class TestFourEyes:
 
 
 class TestScope:
-    def test_a_scoped_verifier_acts_only_on_bodies_in_scope(self, operator, body, other_body):
+    def test_a_scoped_verifier_acts_only_on_bodies_in_scope(
+        self, operator: User, body: Body, other_body: Body
+    ) -> None:
         scoped = f.make_scoped_verifier([body], "verif-dinkes")
         mine = act(operator, f.make_draft(operator), "submit")
         theirs_operator = f.make_operator(other_body, "op-dinsos")
@@ -246,7 +287,9 @@ class TestScope:
 
 
 class TestLate:
-    def test_submitted_after_the_deadline_day_is_marked_late_for_good(self, draft, people):
+    def test_submitted_after_the_deadline_day_is_marked_late_for_good(
+        self, draft: Submission, people: dict[str, Any]
+    ) -> None:
         # The deadline (1 April 2026) is past by now: the first submit is late.
         s = act(people["operator"], draft, "submit")
         assert s.late is True
@@ -256,7 +299,9 @@ class TestLate:
         s = act(people["operator"], s, "submit")
         assert s.late is True
 
-    def test_submitted_before_the_deadline_is_not_late(self, draft, operator):
+    def test_submitted_before_the_deadline_is_not_late(
+        self, draft: Submission, operator: User
+    ) -> None:
         draft.instruction.deadline = draft.instruction.deadline.replace(year=2999)
         draft.instruction.save()
         assert act(operator, draft, "submit").late is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import holidays
 import pytest
@@ -21,12 +22,12 @@ def workdays(first: dt.date, last: dt.date) -> list[dt.date]:
     return list(WorkCalendar.load().workdays(first, last))
 
 
-def test_holidays_package_is_recent_enough_for_idulfitri_2026():
+def test_holidays_package_is_recent_enough_for_idulfitri_2026() -> None:
     major, minor = (int(p) for p in holidays.__version__.split(".")[:2])
     assert (major, minor) >= (0, 99)
 
 
-def test_nyepi_and_idulfitri_week_are_not_working_days():
+def test_nyepi_and_idulfitri_week_are_not_working_days() -> None:
     calendar = WorkCalendar.load()
     for day in range(18, 25):
         assert not calendar.is_workday(D(2026, 3, day)), day
@@ -34,14 +35,14 @@ def test_nyepi_and_idulfitri_week_are_not_working_days():
     assert calendar.is_workday(D(2026, 3, 25))
 
 
-def test_good_friday_and_weekends_are_not_working_days():
+def test_good_friday_and_weekends_are_not_working_days() -> None:
     calendar = WorkCalendar.load()
     assert not calendar.is_workday(D(2026, 4, 3))
     assert not calendar.is_workday(D(2026, 3, 28))
     assert not calendar.is_workday(D(2026, 3, 29))
 
 
-def test_seven_working_days_from_the_instruction_to_the_deadline():
+def test_seven_working_days_from_the_instruction_to_the_deadline() -> None:
     assert workdays(D(2026, 3, 17), D(2026, 4, 1)) == [
         D(2026, 3, 17),
         D(2026, 3, 25),
@@ -53,14 +54,14 @@ def test_seven_working_days_from_the_instruction_to_the_deadline():
     ]
 
 
-def test_an_admin_added_holiday_is_not_a_working_day():
+def test_an_admin_added_holiday_is_not_a_working_day() -> None:
     CalendarDay.objects.create(date=D(2026, 3, 26), kind=DayKind.HOLIDAY, reason="HUT Kota")
     days = workdays(D(2026, 3, 17), D(2026, 4, 1))
     assert D(2026, 3, 26) not in days
     assert len(days) == 6
 
 
-def test_an_admin_added_working_day_counts_even_over_a_cuti_bersama():
+def test_an_admin_added_working_day_counts_even_over_a_cuti_bersama() -> None:
     CalendarDay.objects.create(
         date=D(2026, 3, 24), kind=DayKind.WORKDAY, reason="SKB mengubah cuti bersama"
     )
@@ -69,7 +70,7 @@ def test_an_admin_added_working_day_counts_even_over_a_cuti_bersama():
     assert len(days) == 8
 
 
-def test_adding_working_days_skips_the_holiday_weeks():
+def test_adding_working_days_skips_the_holiday_weeks() -> None:
     calendar = WorkCalendar.load()
     assert calendar.add_workdays(D(2026, 3, 17), 2) == D(2026, 3, 26)
     assert calendar.add_workdays(D(2026, 3, 17), 0) == D(2026, 3, 17)
@@ -78,7 +79,7 @@ def test_adding_working_days_skips_the_holiday_weeks():
     assert calendar.workdays_before(D(2026, 4, 1), 1) == D(2026, 3, 31)
 
 
-def test_workdays_command_lists_each_day_then_the_count():
+def test_workdays_command_lists_each_day_then_the_count() -> None:
     out = StringIO()
     call_command("workdays", "--from", "2026-03-17", "--to", "2026-04-01", stdout=out)
     assert out.getvalue().splitlines() == [
@@ -93,7 +94,7 @@ def test_workdays_command_lists_each_day_then_the_count():
     ]
 
 
-def test_workdays_command_follows_the_admin_calendar():
+def test_workdays_command_follows_the_admin_calendar() -> None:
     CalendarDay.objects.create(date=D(2026, 3, 21), kind=DayKind.WORKDAY, reason="Sabtu kerja")
     out = StringIO()
     call_command("workdays", "--from", "2026-03-21", "--to", "2026-03-22", stdout=out)
@@ -108,6 +109,6 @@ def test_workdays_command_follows_the_admin_calendar():
         ["--from", "2026-04-02", "--to", "2026-04-01"],
     ],
 )
-def test_workdays_command_refuses_bad_dates_clearly(args):
+def test_workdays_command_refuses_bad_dates_clearly(args: Any) -> None:
     with pytest.raises(CommandError):
         call_command("workdays", *args, stdout=StringIO())

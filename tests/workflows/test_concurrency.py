@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 
 from kla.errors import Conflict
@@ -13,10 +14,11 @@ from workflows.models import TrailEvent
 from workflows.services import submission_act
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_verifiers_approving_at_once_give_one_success_and_one_409(
-    operator, verifier, verifier2
-):
+    operator: User, verifier: User, verifier2: User
+) -> None:
     assert connection.vendor == "postgresql", "the race is only meaningful on PostgreSQL"
     s = submission_act(user=operator, submission_id=f.make_draft(operator).pk, action="submit")
     results = race(
@@ -32,8 +34,11 @@ def test_two_verifiers_approving_at_once_give_one_success_and_one_409(
     assert TrailEvent.objects.filter(submission=s, action="approve").count() == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_approve_and_return_at_once_leave_one_decision(operator, verifier, verifier2):
+def test_approve_and_return_at_once_leave_one_decision(
+    operator: User, verifier: User, verifier2: User
+) -> None:
     s = submission_act(user=operator, submission_id=f.make_draft(operator).pk, action="submit")
     results = race(
         [

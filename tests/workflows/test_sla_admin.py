@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from kla.models import Submission
 from tests import factories as f
@@ -16,12 +20,14 @@ pytestmark = pytest.mark.django_db
 ADD_DAY = "/admin/workflows/calendarday/add/"
 
 
-def submitted(operator):
+def submitted(operator: User) -> Any:
     draft = f.make_draft(operator)
     return submission_act(user=operator, submission_id=draft.pk, action="submit")
 
 
-def test_an_admin_added_holiday_moves_open_due_times(clock, client, superuser, operator):
+def test_an_admin_added_holiday_moves_open_due_times(
+    clock: Any, client: Client, superuser: User, operator: User
+) -> None:
     s = submitted(operator)
     client.force_login(superuser)
     r = client.post(ADD_DAY, {"date": "2026-03-26", "kind": "holiday", "reason": "HUT Kota"})
@@ -30,7 +36,9 @@ def test_an_admin_added_holiday_moves_open_due_times(clock, client, superuser, o
     assert Submission.objects.get(pk=s.pk).due_at == wib(2026, 3, 27, 23, 59)
 
 
-def test_an_admin_added_working_day_moves_open_due_times(clock, client, superuser, operator):
+def test_an_admin_added_working_day_moves_open_due_times(
+    clock: Any, client: Client, superuser: User, operator: User
+) -> None:
     s = submitted(operator)
     client.force_login(superuser)
     r = client.post(ADD_DAY, {"date": "2026-03-24", "kind": "workday", "reason": "SKB baru"})
@@ -38,7 +46,9 @@ def test_an_admin_added_working_day_moves_open_due_times(clock, client, superuse
     assert Submission.objects.get(pk=s.pk).due_at == wib(2026, 3, 25, 23, 59)
 
 
-def test_a_deadline_changed_in_the_admin_moves_open_drafts(clock, client, superuser, operator):
+def test_a_deadline_changed_in_the_admin_moves_open_drafts(
+    clock: Any, client: Client, superuser: User, operator: User
+) -> None:
     draft = f.make_draft(operator)
     instruction = draft.instruction
     client.force_login(superuser)
@@ -61,7 +71,9 @@ def test_a_deadline_changed_in_the_admin_moves_open_drafts(clock, client, superu
     assert Submission.objects.get(pk=draft.pk).due_at == wib(2026, 4, 8, 23, 59, 59)
 
 
-def test_the_calendar_admin_is_for_administrators_only(client, operator, superuser):
+def test_the_calendar_admin_is_for_administrators_only(
+    client: Client, operator: User, superuser: User
+) -> None:
     client.force_login(operator)
     r = client.get(ADD_DAY)
     assert r.status_code == 302 and "login" in r["Location"]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from kla.models import Submission
 from tests import factories as f
 from workflows.services import submission_act
 
@@ -12,12 +17,14 @@ from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 pytestmark = pytest.mark.django_db
 
 
-def submit(operator, **fields):
+def submit(operator: User, **fields: Any) -> Any:
     draft = f.make_draft(operator, **fields)
     return submission_act(user=operator, submission_id=draft.pk, action="submit")
 
 
-def test_the_submission_page_shows_the_due_time_in_wib(clock, client, operator, verifier):
+def test_the_submission_page_shows_the_due_time_in_wib(
+    clock: Any, client: Client, operator: User, verifier: User
+) -> None:
     s = submit(operator)
     client.force_login(verifier)
     page = client.get(f"/pengajuan/{s.pk}/").content.decode()
@@ -25,7 +32,9 @@ def test_the_submission_page_shows_the_due_time_in_wib(clock, client, operator, 
     assert "tag overdue" not in page
 
 
-def test_an_overdue_step_is_marked_on_the_page_and_in_lists(clock, client, operator, verifier):
+def test_an_overdue_step_is_marked_on_the_page_and_in_lists(
+    clock: Any, client: Client, operator: User, verifier: User
+) -> None:
     s = submit(operator)
     clock.set(2026, 3, 27, 9)
     client.force_login(verifier)
@@ -35,7 +44,9 @@ def test_an_overdue_step_is_marked_on_the_page_and_in_lists(clock, client, opera
     assert "tag overdue" in client.get("/pengajuan/").content.decode()
 
 
-def test_an_audited_submission_has_no_due_time_and_no_mark(clock, client, draft, people):
+def test_an_audited_submission_has_no_due_time_and_no_mark(
+    clock: Any, client: Client, draft: Submission, people: dict[str, Any]
+) -> None:
     s = f.advance(draft, "audited", **people)
     clock.set(2026, 6, 1, 9)
     client.force_login(people["auditor"])
@@ -43,7 +54,9 @@ def test_an_audited_submission_has_no_due_time_and_no_mark(clock, client, draft,
     assert "tag overdue" not in page
 
 
-def test_the_late_flag_shows_on_the_page_and_in_lists(clock, client, operator, verifier):
+def test_the_late_flag_shows_on_the_page_and_in_lists(
+    clock: Any, client: Client, operator: User, verifier: User
+) -> None:
     draft = f.make_draft(operator)
     clock.set(2026, 4, 2, 9)
     s = submission_act(user=operator, submission_id=draft.pk, action="submit")
@@ -52,7 +65,9 @@ def test_the_late_flag_shows_on_the_page_and_in_lists(clock, client, operator, v
     assert "tag late" in client.get("/tugas/").content.decode()
 
 
-def test_tugas_saya_lists_overdue_first_then_the_soonest(clock, client, operator, verifier):
+def test_tugas_saya_lists_overdue_first_then_the_soonest(
+    clock: Any, client: Client, operator: User, verifier: User
+) -> None:
     clock.set(2026, 3, 25, 9)
     later = submit(operator, title="Jatuh tempo 27 Maret")
     clock.set(2026, 3, 17, 10)
@@ -66,7 +81,9 @@ def test_tugas_saya_lists_overdue_first_then_the_soonest(clock, client, operator
     assert positions == sorted(positions)
 
 
-def test_the_api_gives_due_at_with_its_offset(clock, api, operator, verifier):
+def test_the_api_gives_due_at_with_its_offset(
+    clock: Any, api: Any, operator: User, verifier: User
+) -> None:
     s = submit(operator)
     body = api.as_(verifier).get(f"/api/v1/submissions/{s.pk}/").json()
     assert body["due_at"] == "2026-03-26T23:59:00+07:00"

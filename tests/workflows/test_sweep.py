@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from kla.models import Body, Submission
 from tests import factories as f
 from workflows.models import Escalation, Notification, Reminder, TrailEvent
 from workflows.services import submission_act
@@ -21,22 +24,22 @@ from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 pytestmark = pytest.mark.django_db
 
 
-def act(user, submission, action, note=""):
+def act(user: User, submission: Submission, action: str, note: Any = "") -> Any:
     return submission_act(user=user, submission_id=submission.pk, action=action, note=note)
 
 
-def escalations(submission):
+def escalations(submission: Submission) -> Any:
     return TrailEvent.objects.filter(submission=submission, action="escalation")
 
 
-def reminders(body):
+def reminders(body: Body) -> Any:
     return TrailEvent.objects.filter(stream__name=f"body:{body.code}", action="reminder")
 
 
 class TestEscalation:
     def test_a_step_past_due_is_escalated_to_its_role_and_bapperida_once(
-        self, clock, people, verifier2
-    ):
+        self, clock: Any, people: dict[str, Any], verifier2: User
+    ) -> None:
         operator = people["operator"]
         s = act(operator, f.make_draft(operator), "submit")
         assert sla_sweep(now=wib(2026, 3, 26, 23, 58)).escalations == 0
@@ -61,7 +64,9 @@ class TestEscalation:
         assert escalations(s).count() == 1
         assert verify_database()[1] == []
 
-    def test_only_verifiers_in_scope_are_told(self, clock, people, other_body):
+    def test_only_verifiers_in_scope_are_told(
+        self, clock: Any, people: dict[str, Any], other_body: Body
+    ) -> None:
         scoped_out = f.make_scoped_verifier([other_body], "verif-dinsos")
         operator = people["operator"]
         s = act(operator, f.make_draft(operator), "submit")
@@ -74,8 +79,8 @@ class TestEscalation:
         assert escalations(s).count() == 1
 
     def test_a_draft_past_the_deadline_is_escalated_to_its_operators(
-        self, clock, operator, consolidator
-    ):
+        self, clock: Any, operator: User, consolidator: User
+    ) -> None:
         draft = f.make_draft(operator)
         assert sla_sweep(now=wib(2026, 4, 1, 23, 0)).escalations == 0
         assert sla_sweep(now=wib(2026, 4, 2, 0, 5)).escalations == 1
@@ -86,7 +91,9 @@ class TestEscalation:
         )
         assert notified == {"op-dinkes", "bapperida"}
 
-    def test_a_new_step_after_an_escalated_one_can_be_escalated_again(self, clock, people):
+    def test_a_new_step_after_an_escalated_one_can_be_escalated_again(
+        self, clock: Any, people: dict[str, Any]
+    ) -> None:
         operator, verifier = people["operator"], people["verifier"]
         s = act(operator, f.make_draft(operator), "submit")
         sla_sweep(now=wib(2026, 3, 27, 9))
@@ -99,7 +106,9 @@ class TestEscalation:
             "verified",
         ]
 
-    def test_a_step_done_in_time_is_never_escalated(self, clock, people):
+    def test_a_step_done_in_time_is_never_escalated(
+        self, clock: Any, people: dict[str, Any]
+    ) -> None:
         operator, verifier = people["operator"], people["verifier"]
         s = act(operator, f.make_draft(operator), "submit")
         clock.set(2026, 3, 26, 15)
@@ -108,7 +117,7 @@ class TestEscalation:
 
 
 class TestReminders:
-    def sweep_daily(self, first, last, hours=(0, 9, 16)):
+    def sweep_daily(self, first: Any, last: Any, hours: Any = (0, 9, 16)) -> None:
         day = first
         while day <= last:
             for hour in hours:
@@ -116,8 +125,8 @@ class TestReminders:
             day += dt.timedelta(days=1)
 
     def test_bodies_not_answering_are_reminded_on_25_27_31_march_and_1_april(
-        self, clock, body, operator
-    ):
+        self, clock: Any, body: Body, operator: User
+    ) -> None:
         f.InstructionFactory()
         self.sweep_daily(dt.date(2026, 3, 17), dt.date(2026, 4, 3))
         sent = list(Reminder.objects.filter(body=body).order_by("day"))
@@ -139,8 +148,8 @@ class TestReminders:
         assert verify_database()[1] == []
 
     def test_a_sweep_after_missed_reminder_days_sends_only_the_latest_owed_once(
-        self, clock, body, operator
-    ):
+        self, clock: Any, body: Body, operator: User
+    ) -> None:
         f.InstructionFactory()
         assert sla_sweep(now=wib(2026, 3, 30, 9)).reminders == 1
         assert sla_sweep(now=wib(2026, 3, 30, 15)).reminders == 0
@@ -149,7 +158,9 @@ class TestReminders:
         ]
         assert reminders(body).count() == 1
 
-    def test_the_reminder_names_the_categories_still_unanswered(self, clock, body, operator):
+    def test_the_reminder_names_the_categories_still_unanswered(
+        self, clock: Any, body: Body, operator: User
+    ) -> None:
         s = act(operator, f.make_draft(operator, "regulation"), "submit")
         f.make_draft(operator, "program")  # a draft does not answer
         nihil_declare(user=operator, category="innovation", reason="Belum ada inovasi")
@@ -158,8 +169,8 @@ class TestReminders:
         assert event.data["missing"] == ["program", "partnership"]
 
     def test_a_body_that_answered_every_category_is_not_reminded(
-        self, clock, body, operator, other_body
-    ):
+        self, clock: Any, body: Body, operator: User, other_body: Body
+    ) -> None:
         act(operator, f.make_draft(operator, "regulation"), "submit")
         for category in ("program", "partnership", "innovation"):
             nihil_declare(user=operator, category=category, reason="Tidak ada")
@@ -167,19 +178,21 @@ class TestReminders:
         assert not Reminder.objects.filter(body=body).exists()
         assert Reminder.objects.filter(body=other_body).exists()
 
-    def test_no_reminder_before_the_first_day_or_after_the_deadline(self, clock, body):
+    def test_no_reminder_before_the_first_day_or_after_the_deadline(
+        self, clock: Any, body: Body
+    ) -> None:
         f.InstructionFactory()
         assert sla_sweep(now=wib(2026, 3, 24, 23, 59)).reminders == 0
         assert sla_sweep(now=wib(2026, 4, 2, 9)).reminders == 0
         assert not Reminder.objects.exists()
 
-    def test_inactive_bodies_are_not_reminded(self, clock, body):
+    def test_inactive_bodies_are_not_reminded(self, clock: Any, body: Body) -> None:
         f.InstructionFactory()
         body.active = False
         body.save()
         assert sla_sweep(now=wib(2026, 3, 25, 9)).reminders == 0
 
-    def test_a_moved_deadline_moves_the_reminder_days(self, clock, body):
+    def test_a_moved_deadline_moves_the_reminder_days(self, clock: Any, body: Body) -> None:
         instruction = f.InstructionFactory()
         instruction.deadline = dt.date(2026, 4, 10)
         instruction.save()
@@ -189,7 +202,9 @@ class TestReminders:
 
 
 class TestOutbox:
-    def test_the_sweep_emails_the_notifications_not_sent_yet(self, clock, people):
+    def test_the_sweep_emails_the_notifications_not_sent_yet(
+        self, clock: Any, people: dict[str, Any]
+    ) -> None:
         operator = people["operator"]
         act(operator, f.make_draft(operator), "submit")
         pending = Notification.objects.filter(emailed_at__isnull=True)
@@ -200,7 +215,9 @@ class TestOutbox:
         assert "verifikator@example.test" in [m.to[0] for m in mail.outbox]
         assert sla_sweep(now=wib(2026, 3, 17, 12)).emails == 0
 
-    def test_escalations_and_reminders_are_emailed_by_the_same_sweep(self, clock, people):
+    def test_escalations_and_reminders_are_emailed_by_the_same_sweep(
+        self, clock: Any, people: dict[str, Any]
+    ) -> None:
         operator = people["operator"]
         act(operator, f.make_draft(operator), "submit")
         mail.outbox.clear()
@@ -211,7 +228,7 @@ class TestOutbox:
 
 
 class TestCommand:
-    def test_sla_sweep_runs_for_the_moment_given(self, clock, people):
+    def test_sla_sweep_runs_for_the_moment_given(self, clock: Any, people: dict[str, Any]) -> None:
         operator = people["operator"]
         s = act(operator, f.make_draft(operator), "submit")
         out = StringIO()
@@ -220,7 +237,9 @@ class TestCommand:
         assert "reminders: 1" in out.getvalue()
         assert escalations(s).count() == 1
 
-    def test_sla_sweep_reads_a_moment_without_offset_as_wib(self, clock, people):
+    def test_sla_sweep_reads_a_moment_without_offset_as_wib(
+        self, clock: Any, people: dict[str, Any]
+    ) -> None:
         operator = people["operator"]
         act(operator, f.make_draft(operator), "submit")
         out = StringIO()
@@ -230,11 +249,11 @@ class TestCommand:
         assert "escalations: 1" in out.getvalue()
 
     @pytest.mark.parametrize("value", ["kemarin", "2026-13-01T09:00", "", "2026-03-30T25:00"])
-    def test_sla_sweep_refuses_a_bad_moment_clearly(self, value):
+    def test_sla_sweep_refuses_a_bad_moment_clearly(self, value: Any) -> None:
         with pytest.raises(CommandError, match="ISO 8601"):
             call_command("sla_sweep", "--now", value or " ", stdout=StringIO())
 
-    def test_a_bad_moment_exits_non_zero_from_the_shell(self):
+    def test_a_bad_moment_exits_non_zero_from_the_shell(self) -> None:
         import subprocess
         import sys
 
@@ -248,5 +267,5 @@ class TestCommand:
         assert "ISO 8601" in proc.stderr
 
 
-def test_nothing_is_owed_without_a_current_instruction(clock, db):
+def test_nothing_is_owed_without_a_current_instruction(clock: Any, db: Any) -> None:
     assert sla_sweep(now=wib(2026, 3, 25, 9)).reminders == 0

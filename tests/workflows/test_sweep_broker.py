@@ -31,7 +31,7 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 def _reset_producers() -> None:
     # Connections and producers are pooled per URL: forget them so the next send reads
     # the broker URL just set.
-    celery_app._after_fork()
+    celery_app._after_fork()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def broker(settings: Any) -> Iterator[Any]:
     saved = conf.broker_url, conf.task_routes, conf.broker_connection_timeout
     conf.task_always_eager = False
     yield conf
-    conf.broker_url, conf.task_routes, conf.broker_connection_timeout = saved
+    conf.broker_url, conf.task_routes, conf.broker_connection_timeout = saved  # type: ignore[misc]
     celery_app.amqp.flush_routes()
     celery_app.amqp.__dict__.pop("router", None)
     _reset_producers()
@@ -49,8 +49,8 @@ def broker(settings: Any) -> Iterator[Any]:
 
 @pytest.mark.django_db
 def test_an_action_succeeds_with_the_broker_down_and_the_sweep_sends_its_email(
-    clock, people, broker, django_capture_on_commit_callbacks
-):
+    clock: Any, people: dict[str, Any], broker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     broker.broker_url = CLOSED_PORT_BROKER
     broker.broker_connection_timeout = 1
     _reset_producers()
@@ -73,8 +73,11 @@ def test_an_action_succeeds_with_the_broker_down_and_the_sweep_sends_its_email(
     ]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_beat_task_sweeps_through_redis_in_a_real_worker(clock, people, broker):
+def test_the_beat_task_sweeps_through_redis_in_a_real_worker(
+    clock: Any, people: dict[str, Any], broker: Any
+) -> None:
     broker.broker_url = REDIS_TEST_BROKER
     # A queue of this test's own: other test runs share the Redis database.
     queue = f"sla-test-{uuid.uuid4().hex}"

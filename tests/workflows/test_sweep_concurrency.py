@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -19,8 +20,11 @@ from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 SWEEPS = 4
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_sweeps_send_each_escalation_and_reminder_exactly_once(clock, people):
+def test_concurrent_sweeps_send_each_escalation_and_reminder_exactly_once(
+    clock: Any, people: dict[str, Any]
+) -> None:
     assert connection.vendor == "postgresql", "the race is only meaningful on PostgreSQL"
     operator = people["operator"]
     submitted = [
@@ -32,7 +36,7 @@ def test_concurrent_sweeps_send_each_escalation_and_reminder_exactly_once(clock,
         f.make_operator(b, f"op-{b.code}")
     moment = wib(2026, 3, 30, 9)
 
-    results = race([lambda: sla_sweep(now=moment, send_emails=False)] * SWEEPS)
+    results: list[Any] = race([lambda: sla_sweep(now=moment, send_emails=False)] * SWEEPS)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.escalations for r in results) == len(submitted)

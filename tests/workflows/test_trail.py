@@ -10,12 +10,15 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 
+from kla.models import Submission
 from tests import factories as f
 from workflows.models import GENESIS_HASH, TrailEvent, TrailStream
 from workflows.trail.append import trail_append
@@ -25,11 +28,11 @@ from workflows.trail.reading import verify_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _chain(submission):
+def _chain(submission: Submission) -> Any:
     return list(TrailEvent.objects.filter(submission=submission).order_by("seq"))
 
 
-def _bypass(sql, params=()):
+def _bypass(sql: str, params: Any = ()) -> None:
     """Tamper as the database owner would: with the guard's triggers disabled."""
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
@@ -39,7 +42,7 @@ def _bypass(sql, params=()):
             cursor.execute("SET session_replication_role = origin")
 
 
-def _verify_fails_with(stream, seq):
+def _verify_fails_with(stream: str, seq: int) -> None:
     with pytest.raises(CommandError) as exc:
         call_command("verify_trail")
     assert f"stream {stream} seq {seq}:" in str(exc.value)
@@ -47,7 +50,7 @@ def _verify_fails_with(stream, seq):
 
 @pytest.mark.django_db
 class TestChain:
-    def test_events_link_and_hash_their_canonical_form(self, submitted):
+    def test_events_link_and_hash_their_canonical_form(self, submitted: Submission) -> None:
         events = _chain(submitted)
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert events[0].prev_hash == GENESIS_HASH
@@ -61,13 +64,15 @@ class TestChain:
         rec = event_record(record, head.name)
         assert hashlib.sha256(canonical(rec)).hexdigest() == record.hash
 
-    def test_verify_trail_reports_an_intact_trail(self, submitted, capsys):
+    def test_verify_trail_reports_an_intact_trail(
+        self, submitted: Submission, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         call_command("verify_trail")
         assert "trail intact" in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)
-def test_appending_outside_a_transaction_is_refused():
+def test_appending_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError):
         trail_append(stream="system", action="x", actor=None)
     assert not TrailEvent.objects.exists()
@@ -83,7 +88,10 @@ class TestGuard:
             "TRUNCATE workflows_trailevent CASCADE",
         ],
     )
-    def test_the_database_refuses_changes_to_the_trail(self, submitted, sql):
+    @pytest.mark.postgres
+    def test_the_database_refuses_changes_to_the_trail(
+        self, submitted: Submission, sql: str
+    ) -> None:
         before = TrailEvent.objects.count()
         with (
             pytest.raises(DatabaseError, match="append-only"),
@@ -95,7 +103,7 @@ class TestGuard:
             cursor.execute(sql)
         assert TrailEvent.objects.count() == before
 
-    def test_the_orm_cannot_change_an_event_either(self, submitted):
+    def test_the_orm_cannot_change_an_event_either(self, submitted: Submission) -> None:
         event = _chain(submitted)[0]
         event.note = "diubah"
         with pytest.raises(DatabaseError), transaction.atomic():
@@ -104,8 +112,9 @@ class TestGuard:
             TrailEvent.objects.filter(pk=event.pk).delete()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_flush_alone_may_empty_the_trail(operator):
+def test_flush_alone_may_empty_the_trail(operator: User) -> None:
     f.make_draft(operator)
     assert TrailEvent.objects.exists()
     call_command("flush", interactive=False, verbosity=0)
@@ -115,24 +124,25 @@ def test_flush_alone_may_empty_the_trail(operator):
         assert cursor.fetchone()[0] in ("", "off")
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 class TestTamperingIsFound:
-    def test_an_edited_event(self, submitted):
+    def test_an_edited_event(self, submitted: Submission) -> None:
         target = _chain(submitted)[2]
         _bypass("UPDATE workflows_trailevent SET note = 'palsu' WHERE id = %s", [target.pk])
         _verify_fails_with(f"submission:{submitted.pk}", target.seq)
 
-    def test_a_removed_event(self, submitted):
+    def test_a_removed_event(self, submitted: Submission) -> None:
         target = _chain(submitted)[1]
         _bypass("DELETE FROM workflows_trailevent WHERE id = %s", [target.pk])
         _verify_fails_with(f"submission:{submitted.pk}", 2)
 
-    def test_the_last_event_removed(self, submitted):
+    def test_the_last_event_removed(self, submitted: Submission) -> None:
         last = _chain(submitted)[-1]
         _bypass("DELETE FROM workflows_trailevent WHERE id = %s", [last.pk])
         _verify_fails_with(f"submission:{submitted.pk}", last.seq)
 
-    def test_reordered_events(self, submitted):
+    def test_reordered_events(self, submitted: Submission) -> None:
         two, three = _chain(submitted)[1:3]
         swap = "UPDATE workflows_trailevent SET seq = %s WHERE id = %s"
         _bypass(swap, [1000, two.pk])
@@ -140,7 +150,7 @@ class TestTamperingIsFound:
         _bypass(swap, [3, two.pk])
         _verify_fails_with(f"submission:{submitted.pk}", 2)
 
-    def test_an_inserted_event(self, submitted):
+    def test_an_inserted_event(self, submitted: Submission) -> None:
         events = _chain(submitted)
         stream = events[0].stream
         _bypass(
@@ -162,7 +172,7 @@ class TestTamperingIsFound:
         _verify_fails_with(stream.name, 2)
         assert forged.seq == 2
 
-    def test_only_the_broken_stream_is_named(self, submitted, operator):
+    def test_only_the_broken_stream_is_named(self, submitted: Submission, operator: User) -> None:
         other = f.make_draft(operator)
         target = _chain(submitted)[0]
         _bypass("UPDATE workflows_trailevent SET actor_name = 'x' WHERE id = %s", [target.pk])
@@ -171,7 +181,7 @@ class TestTamperingIsFound:
         assert f"submission:{other.pk}" not in {b.stream for b in breaks}
 
 
-def _run_offline(*args):
+def _run_offline(*args: Any) -> Any:
     """manage.py with a database that does not exist: proves the bundle needs none."""
     env = {
         **os.environ,
@@ -190,7 +200,9 @@ def _run_offline(*args):
 
 @pytest.mark.django_db
 class TestBundle:
-    def test_an_exported_bundle_verifies_offline_and_finds_evidence(self, submitted, tmp_path):
+    def test_an_exported_bundle_verifies_offline_and_finds_evidence(
+        self, submitted: Submission, tmp_path: Path
+    ) -> None:
         bundle = tmp_path / "trail.jsonl"
         call_command("export_trail", str(bundle))
         evidence = submitted.evidence.get()
@@ -202,7 +214,9 @@ class TestBundle:
         assert "trail intact" in done.stdout
         assert f"matches evidence {evidence.pk}" in done.stdout
 
-    def test_a_tampered_bundle_names_the_stream_and_seq(self, submitted, tmp_path):
+    def test_a_tampered_bundle_names_the_stream_and_seq(
+        self, submitted: Submission, tmp_path: Path
+    ) -> None:
         bundle = tmp_path / "trail.jsonl"
         call_command("export_trail", str(bundle))
         lines = bundle.read_text().splitlines()
@@ -217,7 +231,9 @@ class TestBundle:
         assert done.returncode != 0
         assert f"stream {stream} seq 3" in done.stderr
 
-    def test_a_file_not_in_the_bundle_is_reported(self, submitted, tmp_path):
+    def test_a_file_not_in_the_bundle_is_reported(
+        self, submitted: Submission, tmp_path: Path
+    ) -> None:
         bundle = tmp_path / "trail.jsonl"
         call_command("export_trail", str(bundle))
         stranger = tmp_path / "lain.pdf"
@@ -225,20 +241,21 @@ class TestBundle:
         done = _run_offline("verify_trail", "--bundle", str(bundle), "--file", str(stranger))
         assert done.returncode != 0 and "is not in the bundle" in done.stderr
 
-    def test_garbage_is_not_a_bundle(self, tmp_path):
+    def test_garbage_is_not_a_bundle(self, tmp_path: Path) -> None:
         junk = tmp_path / "junk.jsonl"
         junk.write_text("hello\n")
         done = _run_offline("verify_trail", "--bundle", str(junk))
         assert done.returncode != 0 and "not a trail bundle" in done.stderr
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_never_fork_a_chain():
+def test_concurrent_appends_never_fork_a_chain() -> None:
     threads_n, per_thread = 6, 15
     barrier = threading.Barrier(threads_n)
     errors: list[Exception] = []
 
-    def work(i):
+    def work(i: int) -> None:
         try:
             barrier.wait()
             for n in range(per_thread):

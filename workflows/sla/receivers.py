@@ -1,8 +1,9 @@
-"""Keeping due times right: a new submission starts its draft timer; a change of the deadline,
-a budget or the calendar recomputes every open due time, in the transaction of the change.
+"""Keeping due times right: a change of the deadline, a budget or the calendar recomputes
+every open due time, in the transaction of the change.
 
 Signals rather than calls in the admin: every path that saves these rows (the admin, the
-seed, a shell) recomputes alike.
+seed, a shell) recomputes alike. A new submission's draft timer is started by the service
+that creates it (``kla.drafting.submission_create``), not here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,9 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from kla.models import Instruction, Submission
+from kla.models import Instruction
 from workflows.models import CalendarDay
-from workflows.sla.timers import timer_start, timers_recompute
-
-
-@receiver(post_save, sender=Submission, dispatch_uid="sla_submission_created")
-def _submission_created(sender: Any, instance: Submission, created: bool, **kwargs: Any) -> None:
-    if created and not kwargs.get("raw"):
-        timer_start(submission=instance, at=instance.created_at)
+from workflows.sla.timers import timers_recompute
 
 
 @receiver(post_save, sender=Instruction, dispatch_uid="sla_instruction_saved")
