@@ -1,0 +1,258 @@
+"""The rights of every page and endpoint, as one table, in the manner of NetBox's view tests.
+
+Each row is a request (every page, the admin and every endpoint; signing in to the API has
+its own tests in ``tests/kla/test_api_access.py``) and what four people get from it, in
+this order: the person allowed to do it, the person who may look but not act (``-`` where
+nobody is in between), the outsider (an operator of another body, or somebody with no role)
+and the anonymous caller. Pages send anonymous people to the login page (302); the API
+answers them 401, except for its schema, which is public. The person allowed goes last,
+because their request may change what the others would see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from kla.models import Evidence, Export, Submission
+from kla.reports.exports import export_request, export_run
+from tests import factories as f
+from workflows.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    """What the requests are about, built through the services."""
+
+    people: dict[str, User]
+    submitted: Submission
+    returned: Submission
+    verified: Submission
+    evidence: Evidence
+    returned_evidence: Evidence
+    export: Export
+    notification: Notification
+
+
+@dataclass(frozen=True)
+class Right:
+    """One request, and the status each of its four people gets."""
+
+    api: bool
+    method: str
+    name: str
+    path: Callable[[World], str]
+    expect: str
+    data: Callable[[World], dict[str, Any]] | None = None
+
+    def people(self) -> list[tuple[str, int]]:
+        """``(who, status)`` in the order they ask: anonymous, outsider, read-only, allowed."""
+        allowed, read_only, outsider, anonymous = (p.split() for p in self.expect.split("|"))
+        rows = [("anonymous", int(anonymous[-1])), (outsider[0], int(outsider[1]))]
+        if read_only != ["-"]:
+            rows.append((read_only[0], int(read_only[1])))
+        return [*rows, (allowed[0], int(allowed[1]))]
+
+
+Path = Callable[[World], Any]
+
+
+def page(method: str, name: str, *args: Path, expect: str, data: Any = None) -> Right:
+    def path(w: World) -> str:
+        return reverse(name, args=[a(w) for a in args])
+
+    return Right(False, method, name, path, expect, data)
+
+
+def endpoint(method: str, template: str, expect: str, data: Any = None) -> Right:
+    def path(w: World) -> str:
+        return "/api/v1/" + template.format(w=w)
+
+    return Right(True, method, template, path, expect, data)
+
+
+def S(w: World) -> int:
+    return w.submitted.pk
+
+
+def R(w: World) -> int:
+    return w.returned.pk
+
+
+EDIT = {
+    "title": "Perwali KTR (perbaikan)",
+    "years": ["2025"],
+    "indicators": ["17"],
+    "detail_kind": "perwali",
+    "detail_number": "12/2025",
+    "detail_enacted_on": "2025-02-01",
+}
+NIHIL = {"category": "innovation", "reason": "Belum ada"}
+
+# fmt: off
+PAGES = [
+    page("get", "home", expect="operator 302 | - | outsider 302 | 302"),
+    page("get", "login", expect="operator 302 | - | outsider 302 | 200"),
+    page("get", "password_reset", expect="operator 200 | - | outsider 200 | 200"),
+    page("get", "admin:index", expect="superuser 200 | - | operator 302 | 302"),
+    page("get", "tasks", expect="operator 200 | verifier 200 | outsider 200 | 302"),
+    page("get", "submission-list", expect="operator 200 | auditor 200 | outsider 200 | 302"),
+    page("get", "submission-new", lambda w: "regulation",
+         expect="operator 200 | verifier 403 | outsider 403 | 302"),
+    page("get", "submission-detail", S,
+         expect="operator 200 | auditor 200 | other_operator 404 | 302"),
+    page("get", "submission-edit", R,
+         expect="operator 200 | verifier 403 | other_operator 404 | 302"),
+    page("post", "submission-edit", R, data=lambda w: EDIT,
+         expect="operator 302 | verifier 403 | other_operator 404 | 302"),
+    page("post", "submission-action", S, data=lambda w: {"action": "approve"},
+         expect="verifier 302 | operator 403 | other_operator 404 | 302"),
+    page("post", "evidence-upload", R, data=lambda w: {"file": f.pdf_upload()},
+         expect="operator 302 | verifier 403 | other_operator 404 | 302"),
+    page("get", "evidence-download", S, lambda w: w.evidence.pk,
+         expect="operator 200 | auditor 200 | other_operator 404 | 302"),
+    page("post", "evidence-remove", R, lambda w: w.returned_evidence.pk,
+         expect="operator 302 | verifier 403 | other_operator 404 | 302"),
+    page("get", "nihil", expect="operator 200 | verifier 200 | outsider 404 | 302"),
+    page("post", "nihil", data=lambda w: NIHIL,
+         expect="operator 302 | verifier 403 | outsider 404 | 302"),
+    page("get", "trail-list", expect="auditor 200 | verifier 200 | operator 404 | 302"),
+    page("get", "trail-download", lambda w: "csv",
+         expect="auditor 200 | consolidator 403 | operator 404 | 302"),
+    page("get", "coverage", expect="consolidator 200 | auditor 200 | operator 404 | 302"),
+    page("get", "coverage-indicator", lambda w: 17,
+         expect="consolidator 200 | verifier 200 | operator 404 | 302"),
+    page("get", "consolidation", expect="consolidator 200 | verifier 200 | operator 404 | 302"),
+    page("post", "consolidation",
+         data=lambda w: {"action": "consolidate", "pilih": [str(w.verified.pk)]},
+         expect="consolidator 200 | auditor 403 | operator 404 | 302"),
+    page("get", "exports", expect="consolidator 200 | auditor 200 | operator 403 | 302"),
+    page("post", "exports", data=lambda w: {"kind": "rekap_xlsx"},
+         expect="consolidator 302 | - | operator 403 | 302"),
+    page("get", "export-file", lambda w: w.export.pk,
+         expect="consolidator 200 | verifier 404 | operator 404 | 302"),
+    page("get", "compliance", expect="verifier 200 | auditor 200 | operator 404 | 302"),
+    page("get", "notifications", expect="verifier 200 | - | outsider 200 | 302"),
+    page("post", "notifications-read-all", expect="verifier 302 | - | outsider 302 | 302"),
+    page("get", "notification-open", lambda w: w.notification.pk,
+         expect="verifier 302 | - | operator 404 | 302"),
+]
+
+ENDPOINTS = [
+    endpoint("get", "submissions/", "operator 200 | auditor 200 | outsider 200 | 401"),
+    endpoint("post", "submissions/", "operator 201 | verifier 403 | outsider 403 | 401",
+             data=lambda w: {"category": "regulation", "title": "Perwali baru"}),
+    endpoint("get", "submissions/{w.submitted.pk}/",
+             "operator 200 | consolidator 200 | other_operator 404 | 401"),
+    endpoint("patch", "submissions/{w.returned.pk}/",
+             "operator 200 | verifier 403 | other_operator 404 | 401",
+             data=lambda w: {"title": "Baru"}),
+    endpoint("post", "submissions/{w.returned.pk}/evidence/",
+             "operator 201 | verifier 403 | other_operator 404 | 401",
+             data=lambda w: {"file": f.pdf_upload()}),
+    endpoint("get", "submissions/{w.submitted.pk}/evidence/{w.evidence.pk}/",
+             "operator 200 | auditor 200 | other_operator 404 | 401"),
+    endpoint("delete", "submissions/{w.returned.pk}/evidence/{w.returned_evidence.pk}/",
+             "operator 204 | verifier 403 | other_operator 404 | 401"),
+    endpoint("post", "submissions/{w.submitted.pk}/actions/",
+             "verifier 200 | operator 403 | other_operator 404 | 401",
+             data=lambda w: {"action": "approve"}),
+    endpoint("get", "submissions/{w.submitted.pk}/trail/",
+             "operator 200 | auditor 200 | other_operator 404 | 401"),
+    endpoint("get", "tasks/", "verifier 200 | - | outsider 200 | 401"),
+    endpoint("get", "notifications/", "verifier 200 | - | outsider 200 | 401"),
+    endpoint("post", "notifications/read/", "verifier 200 | - | outsider 200 | 401"),
+    endpoint("post", "notifications/{w.notification.pk}/read/",
+             "verifier 200 | - | operator 404 | 401"),
+    endpoint("post", "nihil/", "operator 201 | verifier 403 | outsider 403 | 401",
+             data=lambda w: NIHIL),
+    endpoint("get", "compliance/", "verifier 200 | auditor 200 | operator 404 | 401"),
+    endpoint("get", "coverage/", "consolidator 200 | verifier 200 | operator 404 | 401"),
+    endpoint("post", "exports/", "consolidator 201 | - | operator 403 | 401",
+             data=lambda w: {"kind": "rekap_xlsx"}),
+    endpoint("get", "exports/{w.export.pk}/",
+             "consolidator 200 | verifier 404 | operator 404 | 401"),
+    endpoint("get", "exports/{w.export.pk}/download/",
+             "consolidator 200 | auditor 404 | operator 404 | 401"),
+    endpoint("get", "schema/", "operator 200 | - | outsider 200 | 200"),
+]
+# fmt: on
+
+
+@pytest.fixture
+def world(
+    operator: User,
+    other_operator: User,
+    verifier: User,
+    consolidator: User,
+    auditor: User,
+    outsider: User,
+    superuser: User,
+    submitted: Submission,
+    django_capture_on_commit_callbacks: Any,
+) -> World:
+    people = {
+        "operator": operator,
+        "other_operator": other_operator,
+        "verifier": verifier,
+        "consolidator": consolidator,
+        "auditor": auditor,
+        "outsider": outsider,
+        "superuser": superuser,
+    }
+    flow = {k: people[k] for k in ("operator", "verifier", "consolidator", "auditor")}
+    returned = f.advance(f.make_draft(operator, title="Dikembalikan"), "returned", **flow)
+    verified = f.advance(f.make_draft(operator, title="Terverifikasi"), "verified", **flow)
+    export = export_request(user=consolidator, kind="rekap_xlsx")
+    export_run(export_id=export.pk)
+    return World(
+        people=people,
+        submitted=submitted,
+        returned=returned,
+        verified=verified,
+        evidence=f.first(submitted.evidence.all()),
+        returned_evidence=f.first(returned.evidence.all()),
+        export=export,
+        notification=f.first(Notification.objects.filter(user=verifier)),
+    )
+
+
+def _call(right: Right, w: World, who: str) -> int:
+    client: Client | APIClient
+    if right.api:
+        client = APIClient()
+        if who != "anonymous":
+            token, _ = Token.objects.get_or_create(user=w.people[who])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    else:
+        client = Client()
+        if who != "anonymous":
+            client.force_login(w.people[who])
+    data = right.data(w) if right.data else None
+    kwargs: dict[str, Any] = {}
+    if right.api and data is not None and right.method != "get":
+        multipart = any(hasattr(v, "read") for v in data.values())
+        kwargs["format"] = "multipart" if multipart else "json"
+    status: int = getattr(client, right.method)(right.path(w), data, **kwargs).status_code
+    return status
+
+
+@pytest.mark.parametrize(
+    "right",
+    [*PAGES, *ENDPOINTS],
+    ids=lambda r: f"{'api' if r.api else 'page'} {r.method} {r.name}",
+)
+def test_who_gets_what(right: Right, world: World) -> None:
+    expected = right.people()
+    got = [(who, _call(right, world, who)) for who, _status in expected]
+    assert got == expected
