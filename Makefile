@@ -7,6 +7,9 @@ DEMO_PASSWORD ?= metro2026
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Every target here is the demo's or a developer's: plain http, the demo's own secret key
+# (kla/settings.py). A deployment sets SECRET_KEY and leaves KLA_DEMO unset.
+export KLA_DEMO := 1
 
 .PHONY: demo test test-fast check install install-dev lint typecheck imports migrations-check lock bench clean
 

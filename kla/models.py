@@ -294,3 +294,31 @@ class Export(models.Model):
     def filename(self) -> str:
         """The name the download carries (the stored name's last part)."""
         return self.file.rsplit("/", 1)[-1]
+
+
+class IdempotentRequest(models.Model):
+    """A POST of the API made with an ``Idempotency-Key``, and the answer it got.
+
+    The same person sending the same key and body again gets this answer again, with its
+    status, and nothing is done twice; the same key with another body is refused (409). The
+    row is written in the transaction of the request itself, so it exists exactly when what
+    the request did was committed.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("permintaan idempoten")
+        verbose_name_plural = _("permintaan idempoten")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -46,7 +46,18 @@ def envlist(name: str, default: str) -> list[str]:
 VAR_DIR = Path(os.environ.get("KLA_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-demo-key-change-me-for-any-real-deployment")
+# The demo and the tests (make demo, make test, make test-fast set KLA_DEMO=1) run on plain
+# http://127.0.0.1 with a key of their own; anything else must bring its own SECRET_KEY.
+KLA_DEMO = os.environ.get("KLA_DEMO", "") == "1"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or KLA_DEMO):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Give the deployment a secret key of its own "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set KLA_DEMO=1 for the demo on http://127.0.0.1."
+        )
+    SECRET_KEY = "insecure-demo-key-for-make-demo-and-the-tests-only"  # noqa: S105 -- demo only
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
@@ -80,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "workflows.trail.receivers.ActorMiddleware",
+    # Every write of the API in one transaction, its Idempotency-Key honoured (kla.api).
+    "kla.api.idempotency.ApiWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Service refusals (kla.errors) become pages with their status (innermost: first to see).
@@ -120,8 +133,18 @@ TEMPLATES = [
 # Database: SQLite (WAL, immediate transactions) unless DATABASE_URL names another.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: a database restart
+    # costs a reconnect, never a 500 (CONN_HEALTH_CHECKS).
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A database that does not answer is noticed in seconds, not after minutes.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 5)
+        )
         DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
             "TEST_DATABASE_NAME", "test_kla"
         )
@@ -205,6 +228,22 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Publishing never waits long: connect and send are bounded, retried twice at most, and the
+# publish itself runs beside the request (kla.queue), so a broker that refuses, hangs or is
+# gone delays the work (the relay sends it later) and never the answer.
+BROKER_SOCKET_TIMEOUT = float(envint("BROKER_SOCKET_TIMEOUT", 5))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {"socket_timeout": BROKER_SOCKET_TIMEOUT, "socket_connect_timeout": BROKER_SOCKET_TIMEOUT}
+    if REDIS_URL
+    else {}
+)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -212,15 +251,22 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The SLA sweep (escalations, reminders, the email outbox) every few minutes; what it
 # sends is claimed in the database, so overlapping sweeps are harmless.
+RELAY_SECONDS = envint("RELAY_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "workflows.tasks.sla_sweep_task",
         "schedule": float(envint("SLA_SWEEP_SECONDS", 300)),
     },
-    # Exports whose message was lost (broker down, worker killed) are queued again.
+    # The relay: what the broker could not take when it was owed goes out once it can.
+    # Emails not sent yet (the rows are the outbox), with the heartbeat /healthz/ reads ...
+    "relay": {
+        "task": "workflows.tasks.relay",
+        "schedule": float(RELAY_SECONDS),
+    },
+    # ... and exports whose message or worker was lost (broker down, worker killed).
     "requeue-stale-exports": {
         "task": "kla.tasks.requeue_stale_exports",
-        "schedule": float(envint("EXPORT_REQUEUE_SECONDS", 300)),
+        "schedule": float(RELAY_SECONDS),
     },
 }
 
@@ -251,6 +297,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not (DEBUG or KLA_DEMO):
+    # Production: HTTPS only (a proxy in front names the scheme with X-Forwarded-Proto).
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+    if envbool("BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -13,6 +13,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from kla.celery import app as celery_app
+from kla.models import Indicator
 from roles.roles import Role
 
 from . import factories as f
@@ -37,28 +38,16 @@ def _eager_celery(settings: Any, tmp_path: Any) -> Any:
     celery_app.conf.task_always_eager = False
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
-    """Reference data once per session: the 24 indicators, which no test varies.
+@pytest.fixture(autouse=True)
+def _reference_data(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Reference data, committed once for the session: the 24 indicators, which no test varies.
 
-    Every test starts from them (its transaction rolls back to them); a transactional test
-    empties the database when it ends, and ``_reference_data_after_flush`` loads them again.
-    The instruction and the bodies stay each test's own: tests vary them (no current
-    instruction, another deadline, the bodies of a matrix).
+    A transactional test empties every table when it ends; the next test finds them missing
+    (one COUNT) and loads them again. The instruction and the bodies stay each test's own:
+    tests vary them (no current instruction, another deadline, the bodies of a matrix).
     """
     with django_db_blocker.unblock():
-        f.load_reference_data()
-
-
-@pytest.fixture(autouse=True)
-def _reference_data_after_flush(request: Any, django_db_blocker: Any) -> Any:
-    """After a transactional test (which flushes every table), load the reference data again."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and (
-        marker.kwargs.get("transaction") or "live_server" in request.fixturenames
-    ):
-        with django_db_blocker.unblock():
+        if Indicator.objects.count() < 24:
             f.load_reference_data()
 
 

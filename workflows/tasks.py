@@ -12,13 +12,13 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from kla.time import WIB
-from workflows.notifications.outbox import EMAIL_TASK, notifications_email
+from workflows.notifications.outbox import EMAIL_TASK, RELAY_TASK, notifications_email, relay_run
 from workflows.sla.sweep import SWEEP_TASK, sla_sweep
 
 
 @shared_task(
     name=EMAIL_TASK,
-    autoretry_for=(OSError,),
+    autoretry_for=(OSError, DatabaseError),
     retry_backoff=30,
     retry_kwargs={"max_retries": 5},
     acks_late=True,
@@ -26,6 +26,20 @@ from workflows.sla.sweep import SWEEP_TASK, sla_sweep
 def send_notification_emails(ids: list[int] | None = None) -> int:
     """Email the notifications not emailed yet (all pending ones when ``ids`` is None)."""
     return notifications_email(ids=ids)
+
+
+@shared_task(
+    name=RELAY_TASK,
+    autoretry_for=(OSError, DatabaseError),
+    retry_backoff=10,
+    retry_kwargs={"max_retries": 2},
+    acks_late=True,
+    # A relay run that waited longer than the beat interval is superseded by the next one.
+    expires=120,
+)
+def relay_task() -> int:
+    """Beat's relay, every minute: the emails the broker could not take, and a heartbeat."""
+    return relay_run()
 
 
 @shared_task(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from kla.api.idempotency import RETRY_AFTER, database_unavailable_message
 from kla.errors import Invalid, ServiceError
 
 
@@ -18,4 +20,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ServiceError):
         return Response({"detail": ErrorDetail(exc.message)}, status=exc.status)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return Response(
+            {"detail": ErrorDetail(database_unavailable_message())},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER},
+        )
     return drf_exception_handler(exc, context)

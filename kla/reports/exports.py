@@ -31,7 +31,7 @@ from django.utils.translation import override
 
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Export, ExportKind, ExportState
-from kla.queue import publish
+from kla.queue import hand_over, publish
 from kla.reports.builders import build_evidence_zip, build_rekap
 from roles.permissions import may_export, reviewing_role
 from roles.roles import roles_of
@@ -39,11 +39,12 @@ from workflows.trail.append import SYSTEM_STREAM, trail_append
 
 logger = logging.getLogger(__name__)
 
-# A pending row untouched this long lost its broker message; a running row whose heartbeat
-# stopped this long lost its worker.
-PENDING_STALE = dt.timedelta(minutes=5)
-RUNNING_STALE = dt.timedelta(minutes=30)
+# A running export holds a lease of a few heartbeats: a row whose heartbeat stopped that long
+# lost its worker, and the next one takes it over. A pending row untouched for a minute lost
+# its broker message (the broker was down or hung when it was requested).
 HEARTBEAT = dt.timedelta(seconds=10)
+RUNNING_STALE = 3 * HEARTBEAT
+PENDING_STALE = dt.timedelta(minutes=1)
 READ_CHUNK = 1024 * 1024
 # Task names are part of the queue's contract: messages already queued must still find them.
 EXPORT_TASK = "kla.tasks.run_export"
@@ -57,8 +58,8 @@ BUILDERS: dict[str, tuple[Builder, str]] = {
 
 
 def queue_export(export_id: int) -> None:
-    """Hand the export to a worker; a broker failure leaves the row pending for the sweep."""
-    publish(EXPORT_TASK, export_id)
+    """Hand the export over without waiting; a broker failure leaves it pending for the relay."""
+    hand_over(EXPORT_TASK, export_id)
 
 
 @transaction.atomic
@@ -120,7 +121,7 @@ def _claim(export_id: int) -> tuple[Export, int] | None:
     now = timezone.now()
     with transaction.atomic():
         export = (
-            Export.objects.select_for_update(skip_locked=True)
+            Export.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("requested_by")
             .filter(pk=export_id)
             .first()
@@ -257,5 +258,5 @@ def exports_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     if ids:
         Export.objects.filter(pk__in=ids, state=ExportState.PENDING).update(updated_at=now)
         for pk in ids:
-            queue_export(pk)
+            publish(EXPORT_TASK, pk)  # the relay, on a worker: bounded, and it may wait
     return ids

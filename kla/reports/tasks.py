@@ -20,7 +20,15 @@ from kla.reports.exports import (
 MAX_RETRIES = 3
 
 
-@shared_task(name=EXPORT_TASK, bind=True, max_retries=MAX_RETRIES, acks_late=True)
+# Acknowledged only when done, and given back when the worker process dies, so that another
+# worker finishes it (the row's lease tells it the first one is gone).
+@shared_task(
+    name=EXPORT_TASK,
+    bind=True,
+    max_retries=MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def run_export(self: object, export_id: int) -> str:
     """Build one export; a storage error is retried with backoff, then fails the export."""
     try:

@@ -1,5 +1,6 @@
 """Service refusals become pages, in one place: the views call services and let them refuse.
 
+The database gone (a restart, a dropped connection) is 503 with Retry-After, never a 500.
 Not visible is Django's 404 page. Forbidden is the refusal page, saying why (403). Any other
 refusal (a state that does not allow it 409, bad input 400, an oversized file 413) is shown by
 the page itself when it said how (``kla.web.requests.on_refusal``: the form again with its
@@ -11,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.handlers.exception import response_for_exception
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from kla.api.idempotency import (
+    API_PREFIX,
+    RETRY_AFTER,
+    database_unavailable,
+    database_unavailable_message,
+)
 from kla.errors import Forbidden, Invalid, NotVisible, ServiceError
 
 
@@ -41,6 +49,23 @@ def refusal_messages(exc: ServiceError) -> list[str]:
     return [exc.message]
 
 
+def database_unavailable_page(request: HttpRequest) -> HttpResponse:
+    """503 while the database cannot be reached (JSON for the API): nothing was lost."""
+    if request.path.startswith(API_PREFIX):
+        return database_unavailable()
+    response = render(
+        request,
+        "kla/refused.html",
+        {
+            "title": _("Sedang tidak tersedia"),
+            "message": database_unavailable_message(),
+        },
+        status=503,
+    )
+    response["Retry-After"] = RETRY_AFTER
+    return response
+
+
 class ServiceErrorMiddleware:
     """Maps the services' refusals (``kla.errors``) to statuses and pages."""
 
@@ -51,6 +76,8 @@ class ServiceErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return database_unavailable_page(request)
         if isinstance(exception, NotVisible):
             return response_for_exception(request, Http404(exception.message))
         if not isinstance(exception, ServiceError):

@@ -1,5 +1,6 @@
 """The engine's records, one module a subject; Django registers them all with this app."""
 
+from workflows.models.heartbeat import Heartbeat
 from workflows.models.notifications import Notification
 from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
 from workflows.models.trail import GENESIS_HASH, TrailEvent, TrailStream
@@ -9,6 +10,7 @@ __all__ = [
     "CalendarDay",
     "DayKind",
     "Escalation",
+    "Heartbeat",
     "NihilDeclaration",
     "Notification",
     "Reminder",

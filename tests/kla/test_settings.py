@@ -1,0 +1,74 @@
+"""The settings fail closed: no SECRET_KEY of its own, no start, unless it is the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "SECRET_KEY": "a-secret-of-this-deployment-only-7Gq2vX9kLmP4sR8tW1yZ3bN6cD0fH5jK",
+    "ALLOWED_HOSTS": "kla.example.go.id",
+    "DATABASE_URL": "postgres://kla:kla@127.0.0.1:5432/kla",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+    "s.SECURE_HSTS_SECONDS > 0)"
+)
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"KLA_DEMO", "SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"  # the test runner's, never a deployment's
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "kla.settings", **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_without_a_secret_key_of_its_own_it_refuses_to_start() -> None:
+    result = _run("-c", PROBE)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_demo_runs_on_plain_http_with_its_own_key() -> None:
+    result = _run("-c", PROBE, KLA_DEMO="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False", "False"]
+
+
+def test_production_is_https_only() -> None:
+    result = _run("-c", PROBE, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True"]
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "benar", "on"])
+def test_a_boolean_it_does_not_understand_stops_the_start(value: str) -> None:
+    result = _run("-c", PROBE, KLA_DEMO="1", DEBUG=value)
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_check_deploy_is_clean_with_the_production_settings() -> None:
+    result = _run(
+        str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
