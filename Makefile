@@ -69,8 +69,14 @@ lock: install-dev
 	$(VENV)/bin/pip install -q uv
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
+	test -f requirements/bench.lock || cp requirements/dev.lock requirements/bench.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes -q -o requirements/bench.lock
 
-bench: install-dev
+$(VENV)/.bench: requirements/bench.lock | $(VENV)/bin/python
+	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/bench.lock
+	touch $@ $(VENV)/.dev $(VENV)/.base
+
+bench: $(VENV)/.bench
 	scripts/services.sh
 	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(PY) -m bench
 

@@ -7,13 +7,14 @@ covers the person allowed to act, the person who may look but not act, and the o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from kla.celery import app as celery_app
-from kla.models import Indicator
 from roles.roles import Role
 
 from . import factories as f
@@ -38,16 +39,31 @@ def _eager_celery(settings: Any, tmp_path: Any) -> Any:
     celery_app.conf.task_always_eager = False
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(django_db_setup: Any, django_db_blocker: Any) -> None:
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """Reference data, committed once for the session: the 24 indicators, which no test varies.
 
-    A transactional test empties every table when it ends; the next test finds them missing
-    (one COUNT) and loads them again. The instruction and the bodies stay each test's own:
-    tests vary them (no current instruction, another deadline, the bodies of a matrix).
+    The instruction and the bodies stay each test's own: tests vary them (no current
+    instruction, another deadline, the bodies of a matrix).
     """
     with django_db_blocker.unblock():
-        if Indicator.objects.count() < 24:
+        f.load_reference_data()
+
+
+def _flushes(item: pytest.Item) -> bool:
+    """A transactional test empties every table when it ends."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a transactional test's flush, the reference data is committed again."""
+    yield
+    if _flushes(item) and blocking_manager_key in item.config.stash:
+        with item.config.stash[blocking_manager_key].unblock():
             f.load_reference_data()
 
 
