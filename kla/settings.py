@@ -10,10 +10,20 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class SettingsRefused(SystemExit):
+    """The settings will not load, and say why.
+
+    Not an ``ImproperlyConfigured``: manage.py swallows that one while it reads the settings
+    and then fails later with "Models aren't loaded yet", which hides the reason.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"kla.settings: {message}")
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -23,7 +33,7 @@ def envbool(name: str, default: bool) -> bool:
         return default
     word = value.strip().lower()
     if word not in {"true", "false"}:
-        raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+        raise SettingsRefused(f"{name} must be true or false, not {value!r}")
     return word == "true"
 
 
@@ -35,7 +45,7 @@ def envint(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        raise SettingsRefused(f"{name} must be a whole number, not {value!r}") from None
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -52,10 +62,10 @@ KLA_DEMO = os.environ.get("KLA_DEMO", "") == "1"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or KLA_DEMO):
-        raise ImproperlyConfigured(
+        raise SettingsRefused(
             "SECRET_KEY is not set. Give the deployment a secret key of its own "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-            "or set KLA_DEMO=1 for the demo on http://127.0.0.1."
+            "or set KLA_DEMO=1 for the demo and the tests on http://127.0.0.1 (make sets it)."
         )
     SECRET_KEY = "insecure-demo-key-for-make-demo-and-the-tests-only"  # noqa: S105 -- demo only
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

@@ -140,8 +140,6 @@ class ApiWriteMiddleware:
         if response.status_code >= 500 or getattr(response, "streaming", False):
             row.delete()  # nothing to answer again: a retry does the work anew
             return
-        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-            response.render()
         row.status = response.status_code
         row.content_type = response.get("Content-Type", "")
         row.body = response.content
