@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kla.errors import Invalid
-from kla.models import YEARS, Category
+from kla.models import Category
 
 
 @dataclass(frozen=True)
@@ -307,8 +307,6 @@ class YearKind(MoneyKind):
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(_("Tahun tidak valid."))
-        if value not in YEARS:
-            raise ValueError(_("Tahun harus salah satu dari 2024, 2025, 2026."))
         if years is not None and value not in years:
             raise ValueError(_("Tahun anggaran harus salah satu tahun pengajuan."))
         return value
@@ -319,7 +317,8 @@ class YearKind(MoneyKind):
             required=False,
             coerce=int,
             empty_value=None,
-            choices=[("", "---------"), *[(y, str(y)) for y in YEARS]],
+            # The instruction's years: the form that holds the field fills them in.
+            choices=[("", "---------")],
         )
 
     def initial(self, field: Field, value: Any) -> Any:

@@ -15,12 +15,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kla.details import clean_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
 from kla.evidence import accepted_message, inspect_upload, max_bytes, too_large_message
-from kla.models import YEARS, Category, Evidence, Indicator, Instruction, Submission
+from kla.instructions import instruction_get, years_error
+from kla.models import Category, Evidence, Indicator, Instruction, Submission
+from kla.time import wib_date
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
@@ -31,7 +34,7 @@ EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
 INDICATOR_COUNT = 24
 
 
-def _clean_common(data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_common(data: Mapping[str, Any], instruction: Instruction) -> dict[str, Any]:
     """Formats of the fields every category shares."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -49,9 +52,10 @@ def _clean_common(data: Mapping[str, Any]) -> dict[str, Any]:
     if "years" in data:
         years = data["years"]
         if not isinstance(years, list) or any(
-            isinstance(y, bool) or not isinstance(y, int) or y not in YEARS for y in years
+            isinstance(y, bool) or not isinstance(y, int) or y not in instruction.years
+            for y in years
         ):
-            errors["years"] = _("Tahun harus daftar dari 2024, 2025, 2026.")
+            errors["years"] = years_error(instruction)
         else:
             clean["years"] = sorted(set(years))
     if "indicators" in data:
@@ -80,12 +84,12 @@ def _clean_common(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _clean_fields(
-    data: Mapping[str, Any], category: str, years: list[int] | None
+    data: Mapping[str, Any], category: str, years: list[int], instruction: Instruction
 ) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     try:
-        clean.update(_clean_common(data))
+        clean.update(_clean_common(data, instruction))
     except Invalid as exc:
         errors.update(exc.errors)
     if "details" in data:
@@ -110,9 +114,14 @@ def submission_create(
     user: User,
     category: Any,
     agency: Any = None,
+    instruction: Any = None,
     fields: Mapping[str, Any],
 ) -> Submission:
-    """Create a draft for one of the caller's bodies; formats are checked, completeness not."""
+    """Create a draft for one of the caller's bodies; formats are checked, completeness not.
+
+    The draft answers ``instruction`` (an id; the current one when absent), fixed for good; the
+    body must be one of its addressees, the years among its years, and the instruction in force.
+    """
     roles = roles_of(user)
     body = body_for_operator(
         roles, agency, refusal=_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan.")
@@ -124,12 +133,24 @@ def submission_create(
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise Invalid({key: _("Kolom tidak dikenal.") for key in unknown})
-    clean = _clean_fields(fields, category, None)
-    instruction = Instruction.current()
-    if instruction is None:
-        raise Conflict(_("Belum ada instruksi yang berlaku."))
+    answered = instruction_get(instruction)
+    if not answered.addressees.filter(pk=body.pk).exists():
+        raise Invalid(
+            {
+                "agency": _("%(body)s tidak termasuk yang dituju instruksi %(label)s.")
+                % {"body": body.name, "label": answered.label}
+            }
+        )
+    if wib_date(timezone.now()) < answered.effective_on:
+        raise Invalid(
+            {
+                "instruction": _("Instruksi %(label)s baru berlaku mulai %(day)s.")
+                % {"label": answered.label, "day": date_format(answered.effective_on, "j F Y")}
+            }
+        )
+    clean = _clean_fields(fields, category, answered.years, answered)
     submission = Submission.objects.create(
-        instruction=instruction,
+        instruction=answered,
         body=body,
         category=category,
         title=clean.get("title", ""),
@@ -208,7 +229,7 @@ def submission_update(
         # PATCH semantics: the fields sent replace their values, the others are kept;
         # sending a field empty (null or "") clears it.
         editable["details"] = {**submission.details, **editable["details"]}
-    clean = _clean_fields(editable, submission.category, submission.years)
+    clean = _clean_fields(editable, submission.category, submission.years, submission.instruction)
     current = {
         "title": submission.title,
         "description": submission.description,

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import BaseConstraint
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kla.time import WIB
-
-YEARS = (2024, 2025, 2026)
 
 
 class SubmissionState(models.TextChoices):
@@ -43,23 +45,66 @@ class Category(models.TextChoices):
     INNOVATION = "innovation", _("Inovasi")
 
 
+# What an administrator sets on an instruction (besides its addressees): the admin's form and
+# the trail of its changes read this one list.
+INSTRUCTION_FIELDS = (
+    "number",
+    "year",
+    "title",
+    "issuer",
+    "issued_on",
+    "effective_on",
+    "deadline",
+    "years",
+    "budget_verify",
+    "budget_revise",
+    "budget_consolidate",
+    "budget_audit",
+    "follow_up_days",
+    "is_current",
+)
+
+
 class Instruction(models.Model):
-    """An instruction of the mayor with its deadline and the SLA budgets of each step."""
+    """An instruction of the head of the region: what it asks about, of whom, and by when.
+
+    Everything the product counts belongs to one instruction: submissions, nihil declarations,
+    reminders, exports, compliance and coverage. Exactly one is current; new drafts go to it
+    unless they name another. Next year's is copied from this year's (``instruction_copy``).
+    """
 
     number = models.PositiveIntegerField(_("nomor"))
-    year = models.PositiveIntegerField(_("tahun"))
+    year = models.PositiveIntegerField(
+        _("tahun"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     title = models.CharField(_("judul"), max_length=300)
+    issuer = models.CharField(
+        _("yang menetapkan"), max_length=200, blank=True, help_text=_("misalnya Wali Kota")
+    )
     issued_on = models.DateField(_("tanggal ditetapkan"))
+    effective_on = models.DateField(
+        _("berlaku sejak"),
+        blank=True,
+        help_text=_("Kosong: sejak tanggal ditetapkan. Draf dapat dibuat mulai tanggal ini."),
+    )
     deadline = models.DateField(_("batas waktu"))
+    years = models.JSONField(
+        _("tahun pelaporan"), default=list, help_text=_("Daftar tahun, misalnya [2024, 2025]")
+    )
+    addressees: models.ManyToManyField[Body, Any] = models.ManyToManyField(
+        "Body", related_name="instructions", blank=True, verbose_name=_("yang dituju")
+    )
     budget_verify = models.PositiveSmallIntegerField(_("hari kerja verifikasi"), default=2)
     budget_revise = models.PositiveSmallIntegerField(_("hari kerja perbaikan"), default=2)
     budget_consolidate = models.PositiveSmallIntegerField(_("hari kerja konsolidasi"), default=2)
     budget_audit = models.PositiveSmallIntegerField(_("hari kerja audit"), default=5)
+    follow_up_days = models.PositiveSmallIntegerField(_("hari tindak lanjut temuan"), default=60)
     is_current = models.BooleanField(_("berlaku"), default=True)
 
     class Meta:
         verbose_name = _("instruksi")
         verbose_name_plural = _("instruksi")
+        ordering = ["-year", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["number", "year"], name="instruction_number_year"),
             models.UniqueConstraint(
@@ -70,12 +115,80 @@ class Instruction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Instruksi Wali Kota Metro {self.number}/{self.year}"
+        issuer = f" {self.issuer}" if self.issuer else ""
+        return f"Instruksi{issuer} {self.number}/{self.year}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.effective_on is None:
+            self.effective_on = self.issued_on
+        if isinstance(self.years, list):
+            self.years = sorted(set(self.years))
+        with transaction.atomic():
+            if self.is_current:
+                # Exactly one is current: making this one current hands it over. Saved one by
+                # one (not ``update``) so that the trail records the handover too.
+                for other in Instruction.objects.select_for_update().filter(is_current=True):
+                    if other.pk != self.pk:
+                        other.is_current = False
+                        other.save(update_fields=["is_current"])
+            super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_constraints(self) -> list[tuple[type[models.Model], Sequence[BaseConstraint]]]:
+        # Forms validate the model's constraints; "one current" is kept by ``save`` itself.
+        return [
+            (model, [c for c in constraints if c.name != "one_current_instruction"])
+            for model, constraints in super().get_constraints()
+        ]
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        years = self.years
+        if (
+            not isinstance(years, list)
+            or not years
+            or any(isinstance(y, bool) or not isinstance(y, int) for y in years)
+            or any(not 2000 <= y <= 2100 for y in years)
+        ):
+            errors["years"] = _("Tahun pelaporan harus daftar tahun, misalnya [2024, 2025].")
+        if (
+            not self.is_current
+            and self.pk
+            and Instruction.objects.filter(pk=self.pk, is_current=True).exists()
+        ):
+            errors["is_current"] = _(
+                "Selalu ada satu instruksi yang berlaku: jadikan instruksi lain berlaku."
+            )
+        if self.issued_on and self.deadline and self.deadline < self.issued_on:
+            errors["deadline"] = _("Batas waktu tidak boleh sebelum tanggal ditetapkan.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def label(self) -> str:
+        """The short name people use: "<number>/<year>"."""
+        return f"{self.number}/{self.year}"
 
     @property
     def deadline_end(self) -> dt.datetime:
-        """The last moment of the deadline day, 23:59:59 WIB."""
+        """The last minute of the deadline day as due times count it, 23:59:59 WIB."""
         return dt.datetime.combine(self.deadline, dt.time(23, 59, 59), tzinfo=WIB)
+
+    @property
+    def late_from(self) -> dt.datetime:
+        """The instant a first submit is late: 00:00:00 WIB of the day after the deadline."""
+        next_day = self.deadline + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=WIB)
+
+    @property
+    def budgets(self) -> dict[str, int]:
+        """The working days of each step, and the days a finding's follow-up is given."""
+        return {
+            "verify": self.budget_verify,
+            "revise": self.budget_revise,
+            "consolidate": self.budget_consolidate,
+            "audit": self.budget_audit,
+            "follow_up_days": self.follow_up_days,
+        }
 
     @classmethod
     def current(cls) -> Instruction | None:
@@ -100,8 +213,15 @@ class Body(models.Model):
     code = models.SlugField(_("kode"), max_length=40, unique=True)
     name = models.CharField(_("nama"), max_length=200)
     kind = models.CharField(_("jenis"), max_length=30, choices=BodyKind.choices)
-    email = models.EmailField(_("surel"), blank=True)
+    email = models.EmailField(
+        _("surel"),
+        blank=True,
+        help_text=_("Menerima pengingat dan pemberitahuan bila belum ada operator."),
+    )
     active = models.BooleanField(_("aktif"), default=True)
+    # The name the seed last wrote: the seed updates a name only while it still equals this,
+    # so a name an administrator changed stays.
+    seeded_name = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("perangkat/lembaga")
@@ -256,6 +376,9 @@ class Export(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
     )
     kind = models.CharField(_("jenis"), max_length=20, choices=ExportKind.choices)
+    instruction = models.ForeignKey(
+        Instruction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(
         _("status"),
         max_length=10,
@@ -322,3 +445,21 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class Preference(models.Model):
+    """What one person chose to see: the instruction the pages show them (none: the current)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    instruction = models.ForeignKey(
+        Instruction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("preferensi")
+        verbose_name_plural = _("preferensi")
+
+    def __str__(self) -> str:
+        return str(self.user_id)

@@ -1,9 +1,26 @@
-"""Seed data for Kota Metro 2026: creates what is missing, never overwrites what exists."""
+"""The seed: the region's instruction, bodies and indicators, read from the files of ``kla/data``.
+
+Nothing about a region is written here: another kabupaten/kota runs the product with its own
+data files. Every run creates what is missing and never overwrites what an administrator
+changed, so it can run again after each release:
+
+* the instruction (``metro-instruction.json``) is created when missing, current only if none
+  is; when it exists only its blank fields (issuer, years, title) are filled;
+* the bodies (``metro-bodies.csv``) are created when missing; a body's name is brought up to
+  date only while it still equals what a seed wrote (its ``seeded_name``, or the old name in
+  ``metro-bodies-superseded.csv``), so a name an administrator changed stays;
+* a body whose code the file supersedes is marked inactive and, unless it has submissions to
+  the current instruction, dropped from that instruction's addressees; one with submissions
+  stays an addressee and the report warns about it;
+* a body becomes an addressee of the instruction only in the run that creates the body or the
+  instruction, so a body an administrator removed from the addressees is never added back.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,21 +29,46 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from kla.models import Body, Indicator, Instruction
+from kla.models import Body, Indicator, Instruction, Submission
 from roles.models import Membership
 from roles.roles import GLOBAL_ROLE_GROUPS, VERIFY_CODENAME, Role
 
 DATA = Path(__file__).resolve().parent / "data"
+INSTRUCTION_FILE = "metro-instruction.json"
+BODIES_FILE = "metro-bodies.csv"
+SUPERSEDED_FILE = "metro-bodies-superseded.csv"
+INDICATORS_FILE = "indicators.csv"
+# The instruction's budgets in the data file, as the API shows them, and their model fields.
+BUDGET_FIELDS = {
+    "verify": "budget_verify",
+    "revise": "budget_revise",
+    "consolidate": "budget_consolidate",
+    "audit": "budget_audit",
+    "follow_up_days": "follow_up_days",
+}
+# The fields an administrator may have left blank; the seed fills them and touches no other.
+FILLABLE_FIELDS = ("title", "issuer", "years")
+# The demo accounts' addresses: a reserved domain (RFC 2606), so no mail can reach anybody.
+DEMO_EMAIL_DOMAIN = "demo.invalid"
+
+
+class SeedDataError(ValueError):
+    """A data file of the seed is malformed; the message names the file and the field."""
 
 
 @dataclass
 class SeedReport:
-    """What a run created, by kind."""
+    """What a run created and changed, by kind, and what an administrator should look at."""
 
     created: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, kind: str, made: bool) -> None:
         self.created[kind] = self.created.get(kind, 0) + int(made)
+
+    def change(self, kind: str) -> None:
+        self.changed[kind] = self.changed.get(kind, 0) + 1
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -34,27 +76,59 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _date(data: dict[str, Any], key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(data[key]))
+    except (KeyError, ValueError):
+        raise SeedDataError(f"{INSTRUCTION_FILE}: {key} must be a date YYYY-MM-DD") from None
+
+
+def instruction_data() -> dict[str, Any]:
+    """The instruction of ``metro-instruction.json`` as model field values."""
+    data = json.loads((DATA / INSTRUCTION_FILE).read_text(encoding="utf-8"))
+    budgets = data.get("budgets", {})
+    unknown = sorted(set(budgets) - set(BUDGET_FIELDS))
+    if unknown:
+        raise SeedDataError(f"{INSTRUCTION_FILE}: unknown budgets {', '.join(unknown)}")
+    years = data.get("years")
+    if not isinstance(years, list) or not years or not all(isinstance(y, int) for y in years):
+        raise SeedDataError(f"{INSTRUCTION_FILE}: years must be a list of years")
+    try:
+        values: dict[str, Any] = {
+            "number": int(data["number"]),
+            "year": int(data["year"]),
+            "title": str(data["title"]),
+            "issuer": str(data.get("issuer", "")),
+        } | {BUDGET_FIELDS[key]: int(days) for key, days in budgets.items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SeedDataError(
+            f"{INSTRUCTION_FILE}: number, year and title are needed, budgets are whole days"
+        ) from exc
+    values |= {
+        "issued_on": _date(data, "issued_on"),
+        "effective_on": _date(data, "effective_on" if "effective_on" in data else "issued_on"),
+        "deadline": _date(data, "deadline"),
+        "years": years,
+    }
+    return values
+
+
 @transaction.atomic
 def seed_metro(*, demo_password: str | None = None) -> SeedReport:
-    """Instruksi 2/2026, the addressee bodies, the 24 indicators, the role groups; demo users."""
+    """Seed the instruction, its addressee bodies, the 24 indicators and the role groups from
+    the data files, and the demo users when a password is given; see the module's rules."""
     report = SeedReport()
-    _, made = Instruction.objects.get_or_create(
-        number=2,
-        year=2026,
-        defaults={
-            "title": "Pelaksanaan Kota Layak Anak Kota Metro Tahun 2026",
-            "issued_on": dt.date(2026, 3, 17),
-            "deadline": dt.date(2026, 4, 1),
-            "is_current": not Instruction.objects.filter(is_current=True).exists(),
-        },
-    )
-    report.add("instruction", made)
-    for row in _rows("metro-bodies.csv"):
-        _, made = Body.objects.get_or_create(
-            code=row["code"], defaults={"name": row["name"], "kind": row["kind"]}
-        )
-        report.add("body", made)
-    for row in _rows("indicators.csv"):
+    instruction, instruction_made = _seed_instruction(report)
+    new_bodies = _seed_bodies(report)
+    # A body joins the addressees only in the run that creates it (or the instruction): a
+    # body an administrator removed from the addressees stays removed on later runs.
+    joining = _file_bodies() if instruction_made else new_bodies
+    for body in joining:
+        if body.active:
+            instruction.addressees.add(body)
+            report.add("addressee", True)
+    _supersede_bodies(report)
+    for row in _rows(INDICATORS_FILE):
         _, made = Indicator.objects.get_or_create(
             number=int(row["number"]),
             defaults={
@@ -76,6 +150,95 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
     return report
 
 
+def _seed_instruction(report: SeedReport) -> tuple[Instruction, bool]:
+    """The data file's instruction, created when missing, else with its blank fields filled."""
+    values = instruction_data()
+    instruction = Instruction.objects.filter(number=values["number"], year=values["year"]).first()
+    if instruction is None:
+        instruction = Instruction(
+            **values, is_current=not Instruction.objects.filter(is_current=True).exists()
+        )
+        instruction.save()
+        report.add("instruction", True)
+        return instruction, True
+    report.add("instruction", False)
+    blank = [name for name in FILLABLE_FIELDS if not getattr(instruction, name)]
+    for name in blank:
+        setattr(instruction, name, values[name])
+    if blank:
+        instruction.save(update_fields=blank)
+        report.change("instruction filled")
+    return instruction, False
+
+
+def _file_bodies() -> list[Body]:
+    codes = [row["code"] for row in _rows(BODIES_FILE)]
+    return list(Body.objects.filter(code__in=codes).order_by("code"))
+
+
+def _seed_bodies(report: SeedReport) -> list[Body]:
+    """Create the bodies of the file that are missing, bring seeded names up to date; the
+    bodies created in this run."""
+    earlier_names = {
+        row["code"]: row["name"] for row in _rows(SUPERSEDED_FILE) if not row["superseded_by"]
+    }
+    existing = {body.code: body for body in Body.objects.all()}
+    created = []
+    for row in _rows(BODIES_FILE):
+        code, name = row["code"], row["name"]
+        body = existing.get(code)
+        if body is None:
+            created.append(
+                Body.objects.create(code=code, name=name, kind=row["kind"], seeded_name=name)
+            )
+            report.add("body", True)
+            continue
+        report.add("body", False)
+        if body.name == name:
+            if body.seeded_name != name:
+                # The name is already what the file says: remember it as the seed's, so that
+                # the file's next rename reaches it.
+                body.seeded_name = name
+                body.save(update_fields=["seeded_name"])
+            continue
+        written_by_a_seed = {body.seeded_name, earlier_names.get(code, "")} - {""}
+        if body.name in written_by_a_seed:
+            body.name = body.seeded_name = name
+            body.save(update_fields=["name", "seeded_name"])
+            report.change("body renamed")
+    return created
+
+
+def _supersede_bodies(report: SeedReport) -> None:
+    """Retire the bodies whose code another one replaces, and say which could not leave."""
+    current = Instruction.current()
+    for row in _rows(SUPERSEDED_FILE):
+        successor = row["superseded_by"]
+        body = Body.objects.filter(code=row["code"]).first() if successor else None
+        if body is None:
+            continue
+        # Inactive is the mark that the supersession was applied: a later run leaves the
+        # body's addressee rows to the administrator.
+        if body.active:
+            body.active = False
+            body.save(update_fields=["active"])
+            report.change("body deactivated")
+            dropping = True
+        else:
+            dropping = False
+        if current is None or not current.addressees.filter(pk=body.pk).exists():
+            continue
+        answered = Submission.objects.filter(body=body, instruction=current).count()
+        if answered:
+            report.warnings.append(
+                f"{body.code} superseded by {successor} but has {answered} submissions to "
+                f"{current.label}: left as addressee"
+            )
+        elif dropping:
+            current.addressees.remove(body)
+            report.change("addressee removed")
+
+
 def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedReport) -> None:
     User = get_user_model()
 
@@ -83,7 +246,7 @@ def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedRepor
         account = User.objects.filter(username=username).first()
         if account is not None:
             return account, False
-        account = User(username=username, email=f"{username}@demo.metrokota.go.id", **extra)
+        account = User(username=username, email=f"{username}@{DEMO_EMAIL_DOMAIN}", **extra)
         account.set_password(password)
         account.save()
         return account, True
@@ -101,7 +264,8 @@ def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedRepor
         report.add("user", made)
         if made:
             account.groups.add(groups[role])
-    for body in Body.objects.all():
+    # A superseded body has no operator to sign in: its successor's operator does the work.
+    for body in Body.objects.filter(active=True):
         account, made = user(f"op-{body.code}", first_name=f"Operator {body.code}")
         report.add("user", made)
         if made:

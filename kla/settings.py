@@ -73,6 +73,9 @@ CSRF_TRUSTED_ORIGINS = envlist(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
 )
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The kabupaten/kota the product runs for: pages, emails, exports and the API name it from
+# here, never from code; another region sets its own with its own seed files (kla/data).
+KLA_REGION_NAME = os.environ.get("KLA_REGION_NAME", "Kota Metro")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kla.web.context_processors.notifications",
+                "kla.web.context_processors.instruction_switcher",
+                "kla.web.context_processors.region",
             ],
             # The pages' template tags live with the pages (``kla.web``), not in an app.
             "libraries": {
@@ -220,7 +225,8 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kla@metrokota.go.id")
+# A deployment names its own sender; the default belongs to no region.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kla@localhost")
 
 # Celery: Redis when REDIS_URL is set, else a local file broker for the embedded demo.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -294,10 +300,18 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "KLA Kota Metro API",
-    "DESCRIPTION": "Submissions for Instruksi Wali Kota Metro 2/2026 on Kota Layak Anak",
+    "TITLE": f"KLA {KLA_REGION_NAME} API",
+    "DESCRIPTION": (
+        "Submissions of the bodies a Kota Layak Anak instruction is addressed to, their "
+        "verification, consolidation and audit"
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The title is named again as each schema is made, from the region's setting of the time.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kla.api.schema.name_the_region",
+    ],
 }
 
 LOGGING = {

@@ -62,9 +62,16 @@ def _flushes(item: pytest.Item) -> bool:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """After a transactional test's flush, the reference data is committed again."""
     yield
-    if _flushes(item) and blocking_manager_key in item.config.stash:
+    # After the last test the session's database is gone (nextitem None): nothing to reload.
+    if nextitem is not None and _flushes(item) and blocking_manager_key in item.config.stash:
         with item.config.stash[blocking_manager_key].unblock():
             f.load_reference_data()
+
+
+@pytest.fixture
+def instruction(db: Any) -> Any:
+    """Instruksi 2/2026, current, addressed to every body made before or after it."""
+    return f.InstructionFactory()
 
 
 @pytest.fixture

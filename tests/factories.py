@@ -49,23 +49,50 @@ class InstructionFactory(ModelFactory[Instruction]):
     class Meta:
         model = Instruction
         django_get_or_create = ("number", "year")
+        skip_postgeneration_save = True
 
     number = 2
     year = 2026
     title = "Pelaksanaan Kota Layak Anak Kota Metro Tahun 2026"
+    issuer = "Wali Kota Metro"
     issued_on = dt.date(2026, 3, 17)
     deadline = dt.date(2026, 4, 1)
+    years = factory.LazyAttribute(lambda o: [o.year - 2, o.year - 1, o.year])
     is_current = True
+
+    @factory.post_generation
+    def addressees(obj: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # As the seed does: every body is an addressee unless the test names them.
+        # get_or_create runs this for an existing instruction too: leave its addressees be.
+        if not create:
+            return
+        if extracted is not None:
+            obj.addressees.set(extracted)
+        elif not obj.addressees.exists():
+            obj.addressees.set(Body.objects.all())
 
 
 class BodyFactory(ModelFactory[Body]):
     class Meta:
         model = Body
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"body-{n}")
     name = factory.LazyAttribute(lambda o: f"Perangkat {o.code}")
     kind = BodyKind.PERANGKAT_DAERAH
+
+    @factory.post_generation
+    def addressed_by(obj: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # A new body is an addressee of the current instruction unless the test says otherwise
+        # (``addressed_by=[]``), as the seed makes every body of its file one.
+        if not create:
+            return
+        instructions = (
+            Instruction.objects.filter(is_current=True) if extracted is None else extracted
+        )
+        for instruction in instructions:
+            instruction.addressees.add(obj)
 
 
 class IndicatorFactory(ModelFactory[Indicator]):
@@ -183,10 +210,13 @@ def make_draft(
     *,
     with_evidence: bool = True,
     agency: str | None = None,
+    instruction: Instruction | None = None,
     **fields: Any,
 ) -> Submission:
-    """A complete draft created through the services, as an operator would."""
-    InstructionFactory()
+    """A complete draft created through the services, as an operator would (for the current
+    instruction, made when missing, unless one is given)."""
+    if instruction is None:
+        InstructionFactory()
     ensure_indicators()
     values = {
         "title": "Perwali tentang Kawasan Tanpa Rokok",
@@ -195,7 +225,13 @@ def make_draft(
         "indicators": [17],
         "details": COMPLETE_DETAILS[category],
     } | fields
-    submission = submission_create(user=operator, category=category, agency=agency, fields=values)
+    submission = submission_create(
+        user=operator,
+        category=category,
+        agency=agency,
+        instruction=instruction.pk if instruction is not None else None,
+        fields=values,
+    )
     if with_evidence:
         evidence_add(user=operator, submission_id=submission.pk, upload=pdf_upload())
     submission.refresh_from_db()

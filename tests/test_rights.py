@@ -144,6 +144,8 @@ PAGES = [
     page("get", "export-file", lambda w: w.export.pk,
          expect="consolidator 200 | verifier 404 | operator 404 | 302"),
     page("get", "compliance", expect="verifier 200 | auditor 200 | operator 404 | 302"),
+    page("post", "instruction-choose", data=lambda w: {"instruction": "", "next": "/tugas/"},
+         expect="operator 302 | - | outsider 302 | 302"),
     page("get", "notifications", expect="verifier 200 | - | outsider 200 | 302"),
     page("post", "notifications-read-all", expect="verifier 302 | - | outsider 302 | 302"),
     page("get", "notification-open", lambda w: w.notification.pk,
@@ -151,6 +153,7 @@ PAGES = [
 ]
 
 ENDPOINTS = [
+    endpoint("get", "instructions/", "operator 200 | - | outsider 200 | 401"),
     endpoint("get", "submissions/", "operator 200 | auditor 200 | outsider 200 | 401"),
     endpoint("post", "submissions/", "operator 201 | verifier 403 | outsider 403 | 401",
              data=lambda w: {"category": "regulation", "title": "Perwali baru"}),

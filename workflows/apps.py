@@ -11,10 +11,11 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers are connected once every model is loaded (Django's way for signals): the
-        # trail of changes of rights (memberships, roles, per-body permissions) and the SLA
-        # recomputations.
+        # trail of changes of rights (memberships, roles, per-body permissions), the trail of
+        # changes of instructions, the calendar and bodies, and the SLA recomputations.
         from workflows.sla import receivers as sla_receivers
+        from workflows.trail import changes as trail_changes
         from workflows.trail import receivers as trail_receivers
 
         connection_created.connect(register_sqlite_function, dispatch_uid="kla_trail_flush")
-        self.receivers = (sla_receivers, trail_receivers)
+        self.receivers = (sla_receivers, trail_receivers, trail_changes)

@@ -9,6 +9,7 @@ transaction holding the submission's row lock, so a second actor on a stale stat
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -34,6 +35,7 @@ from workflows.flow import (
     transitions_of,
 )
 from workflows.four_eyes import ActionFacts
+from workflows.models import TrailEvent
 from workflows.notifications.write import notify_transition
 from workflows.sla.timers import timer_start
 from workflows.trail.append import trail_append
@@ -72,8 +74,21 @@ def allowed_actions(
     return [action for action in ACTIONS if any(action_of(t) == action for t in available)]
 
 
-def _is_late(submission: Submission) -> bool:
-    return timezone.now() > submission.instruction.deadline_end
+def _is_late(submission: Submission, action: str, at: dt.datetime) -> bool:
+    """Whether the submission is late after ``action`` taken at ``at`` (DESIGN, Submissions).
+
+    Late for good once marked. Only a submit from ``draft`` marks it, and only from
+    ``late_from`` (00:00:00 WIB after the deadline day, so 23:59:59.9 is on time): the first
+    submit and a submit after a withdraw alike, or a placeholder withdrawn and handed in again
+    would dodge the mark. A submission a reviewer had returned was answered in time, whatever
+    comes after; a resubmit is never late.
+    """
+    if submission.late:
+        return True
+    if action != "submit" or at < submission.instruction.late_from:
+        return False
+    returned = TrailEvent.objects.filter(submission_id=submission.pk, action="return")
+    return not returned.exists()
 
 
 @transaction.atomic
@@ -140,7 +155,8 @@ def submission_act(
     }
     if action == "submit" and submission.first_submitted_at is None:
         update["first_submitted_at"] = now
-        update["late"] = _is_late(submission)
+    if _is_late(submission, action, now) and not submission.late:
+        update["late"] = True  # never written back to False: late is for good
     Submission.objects.filter(pk=submission.pk).update(**update)
     submission.refresh_from_db()
 

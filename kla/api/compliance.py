@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, caller
+from kla.api.instructions import INSTRUCTION, requested_instruction
 from workflows.sla.compliance import ComplianceCell, DeadlineStatus, compliance_compute
 
 
@@ -40,7 +41,7 @@ class ComplianceCellSerializer(serializers.Serializer[ComplianceCell]):
 
 
 class DeadlineSerializer(serializers.Serializer[DeadlineStatus]):
-    """The current instruction's deadline and the working days left to it."""
+    """The instruction's deadline and the working days left to it."""
 
     deadline = serializers.DateField()
     deadline_end = serializers.DateTimeField()
@@ -83,7 +84,7 @@ class CompliancePagination(PageNumberPagination):
 
 
 class ComplianceView(CallerMixin, GenericAPIView[Any]):
-    """The compliance matrix of the current instruction.
+    """The compliance matrix of one instruction (``instruction``; the current one by default).
 
     Returns ``{count, next, previous, deadline, results}``: ``results`` holds one row per
     body and category (bodies by name, categories in the instruction's order: regulation,
@@ -96,9 +97,15 @@ class ComplianceView(CallerMixin, GenericAPIView[Any]):
     serializer_class = ComplianceCellSerializer
     pagination_class = CompliancePagination
 
-    @extend_schema(operation_id="compliance_list", responses=ComplianceCellSerializer(many=True))
+    @extend_schema(
+        operation_id="compliance_list",
+        parameters=[INSTRUCTION],
+        responses=ComplianceCellSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        matrix = compliance_compute(user=caller(request), roles=self.roles)
+        matrix = compliance_compute(
+            user=caller(request), roles=self.roles, instruction=requested_instruction(request)
+        )
         paginator = self.paginator
         assert isinstance(paginator, CompliancePagination)
         paginator.deadline = (

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, caller
+from kla.api.instructions import INSTRUCTION, requested_instruction
 from kla.reports.coverage import IndicatorCoverage, coverage_compute
 from roles.permissions import may_view_coverage
 
@@ -57,11 +58,17 @@ class CoverageView(CallerMixin, GenericAPIView[Any]):
 
     serializer_class = CoverageSerializer
 
-    @extend_schema(operation_id="coverage_list", responses=CoverageSerializer(many=True))
+    @extend_schema(
+        operation_id="coverage_list",
+        parameters=[INSTRUCTION],
+        responses=CoverageSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         if not may_view_coverage(self.roles):
             # A reviewers' view, like the compliance matrix: others do not see it (404).
             raise NotFound(_("Tidak ditemukan."))
-        rows = coverage_compute(user=caller(request), roles=self.roles)
+        rows = coverage_compute(
+            user=caller(request), roles=self.roles, instruction=requested_instruction(request)
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(CoverageSerializer(page, many=True).data)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ class ExportSerializer(serializers.ModelSerializer[Export]):
         fields = (
             "id",
             "kind",
+            "instruction",
             "state",
             "progress",
             "error",
@@ -51,9 +52,11 @@ class ExportSerializer(serializers.ModelSerializer[Export]):
 
 
 class ExportRequestSerializer(serializers.Serializer[Any]):
-    """``{kind}``: ``rekap_xlsx`` or ``evidence_zip`` (the service refuses anything else)."""
+    """``{kind, instruction?}``: ``rekap_xlsx`` or ``evidence_zip`` (the service refuses
+    anything else), of one instruction (an id; the current one when absent)."""
 
     kind = serializers.CharField()
+    instruction = serializers.IntegerField(required=False, allow_null=True)
 
 
 class ExportCreatedSerializer(serializers.Serializer[Any]):
@@ -79,7 +82,9 @@ class ExportListView(GenericAPIView[Export]):
     @extend_schema(request=ExportRequestSerializer, responses={201: ExportCreatedSerializer})
     def post(self, request: Request) -> Response:
         data = json_object(request.data)
-        export = export_request(user=caller(request), kind=data.get("kind"))
+        export = export_request(
+            user=caller(request), kind=data.get("kind"), instruction=data.get("instruction")
+        )
         return Response(
             {"id": export.pk, "state": export.state, "progress": export.progress},
             status=status.HTTP_201_CREATED,

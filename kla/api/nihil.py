@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.base import SafeJSONParser, caller
+from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
 from roles.roles import roles_of
 from workflows.models import NihilDeclaration
 from workflows.sla.nihil import nihil_declare, nihil_visible_to
@@ -28,7 +29,15 @@ class NihilSerializer(serializers.ModelSerializer[NihilDeclaration]):
 
     class Meta:
         model = NihilDeclaration
-        fields = ("id", "agency", "category", "reason", "declared_by", "declared_at")
+        fields = (
+            "id",
+            "instruction",
+            "agency",
+            "category",
+            "reason",
+            "declared_by",
+            "declared_at",
+        )
         read_only_fields = fields
 
 
@@ -38,6 +47,7 @@ class NihilInputSerializer(serializers.Serializer[Any]):
     category = serializers.CharField(max_length=40)
     agency = serializers.CharField(max_length=40, required=False, allow_null=True, allow_blank=True)
     reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    instruction = serializers.IntegerField(required=False, allow_null=True)
 
 
 class NihilView(GenericAPIView[NihilDeclaration]):
@@ -49,9 +59,17 @@ class NihilView(GenericAPIView[NihilDeclaration]):
     def get_queryset(self) -> Any:
         return nihil_visible_to(roles_of(caller(self.request))).order_by("-declared_at", "-id")
 
-    @extend_schema(operation_id="nihil_list", responses=NihilSerializer(many=True))
+    @extend_schema(
+        operation_id="nihil_list",
+        parameters=[INSTRUCTION_OR_ALL],
+        responses=NihilSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        queryset = self.get_queryset()
+        scope = requested_scope(request)
+        if scope is not None:
+            queryset = queryset.filter(instruction=scope)
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -65,5 +83,6 @@ class NihilView(GenericAPIView[NihilDeclaration]):
             category=data.validated_data["category"],
             agency=data.validated_data.get("agency"),
             reason=data.validated_data.get("reason", ""),
+            instruction=data.validated_data.get("instruction"),
         )
         return Response(self.get_serializer(declaration).data, status=status.HTTP_201_CREATED)

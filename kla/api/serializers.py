@@ -57,6 +57,7 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         model = Submission
         fields = (
             "id",
+            "instruction",
             "agency",
             "category",
             "title",
@@ -174,7 +175,9 @@ class SubmissionEditSerializer(InputSerializer):
         error_messages={"max_length": _l("Paling banyak 300 karakter.")},
     )
     description = TextField(allow_null=True)
-    years = IntegerListField(invalid=_l("Tahun harus daftar dari 2024, 2025, 2026."))
+    years = IntegerListField(
+        invalid=_l("Tahun harus daftar bilangan tahun, misalnya [2024, 2025].")
+    )
     indicators = IntegerListField(invalid=_l("Indikator harus daftar nomor 1 sampai 24."))
     details = serializers.DictField(
         required=False, help_text="The category's own fields (DESIGN: Submissions)"
@@ -189,6 +192,12 @@ class SubmissionCreateSerializer(SubmissionEditSerializer):
 
     category = CodeField(Category.choices, unknown=_l("Kategori tidak dikenal; pilih dari: %s."))
     agency = TextField(help_text="Body code, when you operate for several")
+    instruction = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The instruction the draft answers (an id); the current one when absent",
+        error_messages={"invalid": _l("Instruksi harus berupa id (bilangan bulat).")},
+    )
     version = None  # type: ignore[assignment]
 
 
@@ -210,6 +219,7 @@ class SubmissionFilterSerializer(serializers.Serializer[Any]):
     state = serializers.CharField(required=False)
     agency = serializers.CharField(required=False)
     category = serializers.CharField(required=False)
+    instruction = serializers.CharField(required=False)
 
     def validate_state(self, value: str) -> str:
         if value not in SubmissionState.values:

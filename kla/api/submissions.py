@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, SubmissionAPIView, caller, valid_input, with_related
+from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
 from kla.api.serializers import (
     ActionSerializer,
     SubmissionCreateSerializer,
@@ -27,7 +28,13 @@ FILTERS = [
     OpenApiParameter("state", str, description="draft, submitted, returned, ..."),
     OpenApiParameter("agency", str, description="Body code"),
     OpenApiParameter("category", str, description="regulation, program, ..."),
+    INSTRUCTION_OR_ALL,
 ]
+
+
+TASK_INSTRUCTION = OpenApiParameter(
+    "instruction", str, description="An instruction id; every instruction when absent"
+)
 
 
 class SubmissionListView(SubmissionAPIView):
@@ -42,6 +49,9 @@ class SubmissionListView(SubmissionAPIView):
         filters = SubmissionFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = self.get_queryset()
+        scope = requested_scope(request)
+        if scope is not None:
+            queryset = queryset.filter(instruction=scope)
         lookups = {"state": "state", "agency": "body__code", "category": "category"}
         for name, lookup in lookups.items():
             if name in filters.validated_data:
@@ -53,8 +63,13 @@ class SubmissionListView(SubmissionAPIView):
         fields = valid_input(SubmissionCreateSerializer, request)
         category = fields.pop("category")
         agency = fields.pop("agency", None)
+        instruction = fields.pop("instruction", None)
         submission = submission_create_service(
-            user=caller(request), category=category, agency=agency, fields=fields
+            user=caller(request),
+            category=category,
+            agency=agency,
+            instruction=instruction,
+            fields=fields,
         )
         return self.respond(submission.pk, status.HTTP_201_CREATED)
 
@@ -109,7 +124,15 @@ class TrailView(CallerMixin, GenericAPIView[TrailEvent]):
 class TaskListView(SubmissionAPIView):
     """The submissions waiting for the caller's duty ("Tugas saya"), shaped as the list."""
 
-    @extend_schema(operation_id="tasks_list", responses=SubmissionSerializer(many=True))
+    @extend_schema(
+        operation_id="tasks_list",
+        parameters=[TASK_INSTRUCTION],
+        responses=SubmissionSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         queryset = with_related(waiting_for(caller(request), self.roles))
+        # Work outlives its instruction: every instruction unless one is named.
+        scope = requested_scope(request, default_all=True)
+        if scope is not None:
+            queryset = queryset.filter(instruction=scope)
         return self.paginated(queryset)

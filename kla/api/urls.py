@@ -15,6 +15,7 @@ from kla.api import (
     coverage,
     evidence,
     exports,
+    instructions,
     nihil,
     notifications,
     submissions,
@@ -24,6 +25,7 @@ app_name = "api"
 
 urlpatterns: list[URLPattern] = [
     path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("instructions/", instructions.InstructionListView.as_view(), name="instructions"),
     path("nihil/", nihil.NihilView.as_view(), name="nihil"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("submissions/", submissions.SubmissionListView.as_view(), name="submissions"),

@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -42,7 +43,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from kla.details import FIELDS, Field
-from kla.models import Category, Cluster, Evidence, Indicator, Submission, SubmissionState
+from kla.models import (
+    Category,
+    Cluster,
+    Evidence,
+    Indicator,
+    Instruction,
+    Submission,
+    SubmissionState,
+)
 from kla.time import WIB
 from roles.roles import roles_of
 from roles.selectors import visible_to
@@ -153,9 +162,17 @@ def rekap_header(category: str) -> list[str]:
     ]
 
 
-def build_rekap(*, user: User, out: IO[bytes], progress: Progress) -> None:
-    """The recap workbook: one sheet per category, one row per submission the user sees."""
+def _answering(user: User, instruction: Instruction | None) -> QuerySet[Submission]:
+    """What the user sees of one instruction (of every one when none is given)."""
     visible = visible_to(user, roles_of(user))
+    return visible if instruction is None else visible.filter(instruction=instruction)
+
+
+def build_rekap(
+    *, user: User, out: IO[bytes], progress: Progress, instruction: Instruction | None = None
+) -> None:
+    """The recap workbook: one sheet per category, one row per submission the user sees."""
+    visible = _answering(user, instruction)
     total = visible.count()
     done = 0
     progress(done, total)
@@ -299,16 +316,17 @@ def _batches(evidence: QuerySet[Evidence]) -> Iterator[list[Evidence]]:
         last = batch[-1].pk
 
 
-def package_evidence(user: User) -> QuerySet[Evidence]:
-    """The current files the package holds: visible submissions, verified or beyond."""
-    submissions = visible_to(user, roles_of(user)).filter(state__in=VERIFIED_OR_BEYOND)
+def package_evidence(user: User, instruction: Instruction | None = None) -> QuerySet[Evidence]:
+    """The current files the package holds: visible submissions of the instruction, verified
+    or beyond."""
+    submissions = _answering(user, instruction).filter(state__in=VERIFIED_OR_BEYOND)
     return Evidence.objects.filter(
         removed_at__isnull=True, submission_id__in=submissions.values("pk")
     ).select_related("submission__body")
 
 
 README = """\
-Paket bukti dukung KLA Kota Metro / KLA evidence package
+Paket bukti dukung KLA {region} / KLA evidence package{instruction}
 
 Susunan / layout: <klaster>/<nomor-indikator>/<kode perangkat>/<pengajuan>-<berkas>-<nama>
 
@@ -325,13 +343,21 @@ Susunan / layout: <klaster>/<nomor-indikator>/<kode perangkat>/<pengajuan>-<berk
 """
 
 
-def build_evidence_zip(*, user: User, out: IO[bytes], progress: Progress) -> None:
+def readme(instruction: Instruction | None) -> str:
+    """The package's README.txt: the region it is from and the instruction it answers."""
+    answered = f"\n{instruction}: {instruction.title}" if instruction is not None else ""
+    return README.format(region=settings.KLA_REGION_NAME, instruction=answered)
+
+
+def build_evidence_zip(
+    *, user: User, out: IO[bytes], progress: Progress, instruction: Instruction | None = None
+) -> None:
     """The ZIP of evidence files with a CSV manifest, written member by member.
 
     Each stored file is copied in chunks into its ZIP member (``shutil.copyfileobj``) while it
     is hashed; the manifest is spooled to a temporary file and added last.
     """
-    files = package_evidence(user)
+    files = package_evidence(user, instruction)
     total = files.count()
     done = 0
     progress(done, total)
@@ -343,7 +369,7 @@ def build_evidence_zip(*, user: User, out: IO[bytes], progress: Progress) -> Non
     ):
         writer = csv.writer(manifest)
         writer.writerow(MANIFEST_COLUMNS)
-        zf.writestr("README.txt", README)
+        zf.writestr("README.txt", readme(instruction))
         for batch in _batches(files):
             numbers: dict[int, list[int]] = defaultdict(list)
             for submission_id, number in (

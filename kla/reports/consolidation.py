@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden, Invalid, NotVisible, ServiceError
-from kla.models import Submission, SubmissionState
+from kla.models import Instruction, Submission, SubmissionState
 from roles.permissions import may_consolidate, may_view_consolidation
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
@@ -46,12 +46,16 @@ def consolidation_queue(
     agency: str | None = None,
     category: str | None = None,
     indicator: int | None = None,
+    instruction: Instruction | None = None,
 ) -> QuerySet[Submission]:
-    """The visible verified submissions, filtered by body code, category and indicator."""
+    """The visible verified submissions, filtered by instruction, body code, category and
+    indicator."""
     roles = roles if roles is not None else roles_of(user)
     if not may_view_consolidation(roles):
         raise NotVisible(_("Halaman tidak ditemukan."))
     qs = visible_to(user, roles).filter(state=SubmissionState.VERIFIED)
+    if instruction is not None:
+        qs = qs.filter(instruction=instruction)
     if agency:
         qs = qs.filter(body__code=agency)
     if category:

@@ -22,7 +22,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden
-from kla.models import Cluster, Evidence, Indicator, Submission, SubmissionState
+from kla.models import Cluster, Evidence, Indicator, Instruction, Submission, SubmissionState
 from roles.permissions import may_view_coverage
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
@@ -98,14 +98,23 @@ class ClusterCoverage:
         return sum(1 for i in self.indicators if not i.no_verified_evidence)
 
 
-def _visible_ids(user: User | AnonymousUser, roles: Roles) -> QuerySet[Submission, Any]:
-    return visible_to(user, roles).values("pk")
+def _visible_ids(
+    user: User | AnonymousUser, roles: Roles, instruction: Instruction | None
+) -> QuerySet[Submission, Any]:
+    visible = visible_to(user, roles)
+    if instruction is not None:
+        visible = visible.filter(instruction=instruction)
+    return visible.values("pk")
 
 
 def coverage_compute(
-    *, user: User | AnonymousUser, roles: Roles | None = None
+    *,
+    user: User | AnonymousUser,
+    roles: Roles | None = None,
+    instruction: Instruction | None = None,
 ) -> list[IndicatorCoverage]:
-    """Coverage of every indicator, counting only the submissions the caller may see.
+    """Coverage of every indicator for one instruction (the current one unless given),
+    counting only the submissions the caller may see.
 
     Four queries in all: the indicators, submissions per indicator and state, current
     evidence files per indicator and state, and the contributing bodies per indicator.
@@ -124,7 +133,8 @@ def coverage_compute(
         )
         for i in Indicator.objects.order_by("number")
     }
-    visible = _visible_ids(user, roles)
+    instruction = instruction if instruction is not None else Instruction.current()
+    visible = _visible_ids(user, roles, instruction)
     link = Submission.indicators.through.objects.filter(submission_id__in=visible)
     for entry in link.values("indicator_id", "submission__state").annotate(
         n=Count("submission_id", distinct=True)

@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
-from kla.models import Export, ExportKind, ExportState
+from kla.instructions import instruction_get
+from kla.models import Export, ExportKind, ExportState, Instruction
 from kla.queue import hand_over, publish
 from kla.reports.builders import build_evidence_zip, build_rekap
 from roles.permissions import may_export, reviewing_role
@@ -52,8 +53,8 @@ REQUEUE_TASK = "kla.tasks.requeue_stale_exports"
 
 Builder = Callable[..., None]
 BUILDERS: dict[str, tuple[Builder, str]] = {
-    ExportKind.REKAP_XLSX: (build_rekap, "rekap-kla-{stamp}.xlsx"),
-    ExportKind.EVIDENCE_ZIP: (build_evidence_zip, "bukti-dukung-kla-{stamp}.zip"),
+    ExportKind.REKAP_XLSX: (build_rekap, "rekap-kla-{instruction}-{stamp}.xlsx"),
+    ExportKind.EVIDENCE_ZIP: (build_evidence_zip, "bukti-dukung-kla-{instruction}-{stamp}.zip"),
 }
 
 
@@ -63,8 +64,9 @@ def queue_export(export_id: int) -> None:
 
 
 @transaction.atomic
-def export_request(*, user: User, kind: Any) -> Export:
-    """Record a request for an export and queue its building after commit.
+def export_request(*, user: User, kind: Any, instruction: Any = None) -> Export:
+    """Record a request for an export of one instruction (an id; the current one when absent)
+    and queue its building after commit.
 
     An unknown kind is bad input (400) whoever asks, as an unknown action is; a person who is
     not a verifier, consolidator or auditor may not export (403).
@@ -75,7 +77,11 @@ def export_request(*, user: User, kind: Any) -> Export:
         )
     if not may_export(roles_of(user)):
         raise Forbidden(_("Ekspor hanya untuk verifikator, konsolidator dan auditor."))
-    export = Export.objects.create(requested_by=user, kind=kind)
+    # With no instruction current yet (a new installation), an export spans everything.
+    answered = (
+        instruction_get(instruction) if instruction not in (None, "") else Instruction.current()
+    )
+    export = Export.objects.create(requested_by=user, kind=kind, instruction=answered)
     transaction.on_commit(lambda: queue_export(export.pk), robust=True)
     return export
 
@@ -122,7 +128,7 @@ def _claim(export_id: int) -> tuple[Export, int] | None:
     with transaction.atomic():
         export = (
             Export.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("requested_by")
+            .select_related("requested_by", "instruction")
             .filter(pk=export_id)
             .first()
         )
@@ -188,13 +194,17 @@ def export_run(*, export_id: int) -> str:
     export, attempt = claimed
     builder, pattern = BUILDERS[export.kind]
     stamp = timezone.localtime(timezone.now()).strftime("%Y%m%d-%H%M%S")
-    filename = pattern.format(stamp=stamp)
+    # The instruction's number and year name the file: "rekap-kla-<number>-<year>-...".
+    answered = export.instruction
+    label = f"{answered.number}-{answered.year}" if answered is not None else "semua"
+    filename = pattern.format(stamp=stamp, instruction=label)
     try:
         with tempfile.TemporaryFile() as spool, override("id"):
             builder(
                 user=export.requested_by,
                 out=spool,
                 progress=_progress_writer(export.pk, attempt),
+                instruction=export.instruction,
             )
             sha, size = _digest(spool)
             stored = default_storage.save(f"exports/{export.pk}/{filename}", File(spool))

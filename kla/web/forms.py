@@ -12,8 +12,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kla.details import FIELDS
-from kla.models import YEARS, Body, Category, Indicator, Submission, SubmissionState
+from kla.details import FIELDS, YearKind
+from kla.models import Body, Category, Indicator, Instruction, Submission, SubmissionState
 
 DETAIL_PREFIX = "detail_"
 
@@ -36,7 +36,6 @@ class SubmissionForm(forms.Form):
         label=_("Tahun"),
         required=False,
         coerce=int,
-        choices=[(y, str(y)) for y in YEARS],
         widget=forms.CheckboxSelectMultiple,
     )
     indicators = forms.TypedMultipleChoiceField(
@@ -50,6 +49,7 @@ class SubmissionForm(forms.Form):
         self,
         *args: Any,
         category: str,
+        instruction: Instruction,
         bodies: list[Body] | None = None,
         submission: Submission | None = None,
         **kwargs: Any,
@@ -72,8 +72,12 @@ class SubmissionForm(forms.Form):
             self.fields["version"] = forms.IntegerField(
                 widget=forms.HiddenInput, required=False, min_value=0
             )
+        years = [(y, str(y)) for y in instruction.years]
+        self.fields["years"].choices = years  # type: ignore[attr-defined]
         for spec in self.specs:
-            self.fields[DETAIL_PREFIX + spec.name] = spec.form_field()
+            field = self.fields[DETAIL_PREFIX + spec.name] = spec.form_field()
+            if spec.kind == YearKind.name:
+                field.choices = [("", "---------"), *years]  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_from(submission: Submission) -> dict[str, Any]:
@@ -146,9 +150,16 @@ class FilterForm(forms.Form):
         label=_("Kategori"), required=False, choices=[("", _("Semua")), *Category.choices]
     )
     agency = forms.ChoiceField(label=_("Perangkat/lembaga"), required=False)
+    instruction = forms.ChoiceField(label=_("Instruksi"), required=False)
 
     def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Empty: the instruction the person chose to see; "all": every instruction.
+        self.fields["instruction"].choices = [  # type: ignore[attr-defined]
+            ("", _("Yang ditampilkan")),
+            ("all", _("Semua instruksi")),
+            *[(str(i.pk), i.label) for i in Instruction.objects.order_by("-year", "-number")],
+        ]
         if len(bodies) > 1:
             self.fields["agency"].choices = [  # type: ignore[attr-defined]
                 ("", _("Semua")),

@@ -116,12 +116,13 @@ def test_query_count_does_not_grow_with_the_data(
     django_assert_num_queries: Any,
 ) -> None:
     roles = roles_of(consolidator)
+    instruction = f.InstructionFactory()
     with django_assert_num_queries(4):
-        coverage_compute(user=consolidator, roles=roles)
+        coverage_compute(user=consolidator, roles=roles, instruction=instruction)
     for n in (1, 2, 3, 4, 5):
         make(operator, "verified", people, indicators=[n, n + 5])
     with django_assert_num_queries(4):
-        rows = by_number(coverage_compute(user=consolidator, roles=roles))
+        rows = by_number(coverage_compute(user=consolidator, roles=roles, instruction=instruction))
     assert rows[1].submissions["verified"] == 1
 
 

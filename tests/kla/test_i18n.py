@@ -201,14 +201,18 @@ def test_api_error_is_indonesian_without_accept_language(
 
 
 @pytest.mark.django_db
-def test_api_field_errors_follow_accept_language(api: Any, operator: Any) -> None:
+def test_api_field_errors_follow_accept_language(api: Any, operator: Any, instruction: Any) -> None:
     """A validation error of the create endpoint, in each language."""
     body = {"category": "regulation", "title": "x", "years": [1999]}
     english = api.as_(operator).post(url(), body, format="json", HTTP_ACCEPT_LANGUAGE="en")
     indonesian = api.as_(operator).post(url(), body, format="json")
     assert english.status_code == indonesian.status_code == 400
-    assert english.json() == {"years": ["Years must be a list drawn from 2024, 2025, 2026."]}
-    assert indonesian.json() == {"years": ["Tahun harus daftar dari 2024, 2025, 2026."]}
+    assert english.json() == {
+        "years": ["Years must be drawn from those of instruction 2/2026: 2024, 2025, 2026."]
+    }
+    assert indonesian.json() == {
+        "years": ["Tahun harus daftar tahun dari instruksi 2/2026: 2024, 2025, 2026."]
+    }
 
 
 @pytest.mark.django_db

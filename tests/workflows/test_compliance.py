@@ -246,7 +246,7 @@ def test_the_matrix_costs_the_same_queries_whatever_the_number_of_bodies(
     with CaptureQueriesContext(connection) as small:
         compliance_compute(user=people["verifier"], roles=roles)
     for i in range(8):
-        extra = Body.objects.create(code=f"extra-{i}", name=f"Extra {i}", kind="kecamatan")
+        extra = f.BodyFactory(code=f"extra-{i}", name=f"Extra {i}", kind="kecamatan")
         op = f.make_operator(extra, f"op-extra-{i}")
         f.advance(f.make_draft(op, "innovation"), "submitted", **{**people, "operator": op})
         nihil_declare(user=op, category="program", reason="Tidak ada")

@@ -121,6 +121,7 @@ class TestApi:
         assert r.status_code == 201, r.content
         assert r.json() | {"id": 0, "declared_at": ""} == {
             "id": 0,
+            "instruction": instruction.pk,
             "agency": "dinkes",
             "category": "partnership",
             "reason": "Belum ada MoU",

@@ -64,6 +64,8 @@ def test_a_deadline_changed_in_the_admin_moves_open_drafts(
             "budget_revise": 2,
             "budget_consolidate": 2,
             "budget_audit": 5,
+            "follow_up_days": 60,
+            "years": "2024, 2025, 2026",
             "is_current": "on",
         },
     )

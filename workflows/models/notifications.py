@@ -10,11 +10,21 @@ from kla.models import Submission
 
 
 class Notification(models.Model):
-    """Something waiting for a person, shown in the app and sent by email after commit."""
+    """Something waiting for a person, shown in the app and sent by email after commit.
+
+    A row without ``user`` goes to ``email`` alone: a body's own address, for a body that has
+    no operator yet to hear of its reminders and notices. Nobody's inbox shows it; the outbox
+    sends it like any other row, once.
+    """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
+    email = models.EmailField(blank=True)
     kind = models.CharField(max_length=40)
     submission = models.ForeignKey(
         Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -36,6 +46,14 @@ class Notification(models.Model):
                 fields=["created_at"],
                 condition=models.Q(emailed_at__isnull=True),
                 name="notification_unsent",
+            )
+        ]
+        constraints = [
+            # Someone to tell: a person, or (only then) an address of its own.
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(email=""))
+                | (models.Q(user__isnull=True) & ~models.Q(email="")),
+                name="notification_one_recipient",
             )
         ]
 

@@ -1,8 +1,9 @@
 """The email outbox: notification rows not emailed yet, sent by the worker or by the relay.
 
-The rows are written in the action's transaction; ``EMAIL_TASK`` is queued after commit with
-their ids, and beat's relay (``outbox_send``, every minute and in each sweep) sends whatever a
-lost broker message left behind. A sender first claims its rows (``claimed_at``) in a short
+The rows are written in the action's transaction (a row without a user goes to a body's own
+address, ``Notification.email``); ``EMAIL_TASK`` is queued after commit with their ids, and
+beat's relay (``outbox_send``, every minute and in each sweep) sends whatever a lost broker
+message left behind. A sender first claims its rows (``claimed_at``) in a short
 transaction that locks only them (``skip_locked``, ``of=("self",)``), then mails them with no
 lock held, then marks each one sent: several workers never send the same email twice. A claim
 whose sender died is taken over after ``CLAIM_LEASE``; a mail server that fails gives the
@@ -39,7 +40,8 @@ def _claim(ids: list[int] | None, limit: int) -> list[int]:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(emailed_at__isnull=True)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
-            .exclude(user__email="")
+            # A person without an address has the inbox only; a body's row has its address.
+            .filter(Q(user__isnull=True) | ~Q(user__email=""))
             .order_by("pk")
         )
         if ids is not None:
@@ -62,7 +64,7 @@ def notifications_email(*, ids: list[int] | None = None) -> int:
                 subject=row.title,
                 message="\n\n".join(part for part in (row.message, link) if part),
                 from_email=None,
-                recipient_list=[row.user.email],
+                recipient_list=[row.user.email if row.user is not None else row.email],
             )
             Notification.objects.filter(pk=row.pk).update(emailed_at=timezone.now())
             sent += 1

@@ -3,6 +3,10 @@
 Rows are written inside the action's transaction, so nothing owed is lost; emails are queued
 after commit by task name and, if the broker is down, sent later by the sweep (the rows are
 the outbox, ``workflows.notifications.outbox``).
+
+What is owed to a body's operators goes to the body's own address instead while the body has
+no operator with an active account (DESIGN, "Instructions, years and places"): one row
+without a user, which the same outbox sends once. A body with neither is told nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from django.contrib.auth.models import User
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _l
 
-from kla.models import Submission, SubmissionState
+from kla.models import Body, Submission, SubmissionState
 from kla.queue import publish_on_commit
+from roles.roles import Role
+from roles.selectors import operators_of
 from workflows.duties import people_waited_for
+from workflows.flow import duty_roles
 from workflows.models import Notification
 from workflows.notifications.outbox import EMAIL_TASK
 
@@ -43,6 +50,30 @@ def recipients_for(
     return people_waited_for(submission, to_state), title, message
 
 
+def body_address_row(
+    body: Body, *, kind: str, title: str, message: str, submission: Submission | None = None
+) -> Notification | None:
+    """The row that emails the body's own address; ``None`` when it has none.
+
+    For callers that already know the body has no operator to tell.
+    """
+    if not body.email:
+        return None
+    return Notification(
+        user=None, email=body.email, kind=kind, submission=submission, title=title, message=message
+    )
+
+
+def body_address_owed(submission: Submission, state: str) -> bool:
+    """Whether what a submission in ``state`` owes its body's operators goes to the body's
+    address: the state waits for them, there is none, and the body has an address."""
+    return (
+        bool(submission.body.email)
+        and Role.OPERATOR in duty_roles(state)
+        and not operators_of(submission).exists()
+    )
+
+
 def notify_transition(
     *, submission: Submission, to_state: str, note: str, actor: User
 ) -> list[int]:
@@ -62,6 +93,16 @@ def notify_transition(
         for person in people
         if person.pk != actor.pk
     ]
+    if to_state in TITLES and body_address_owed(submission, to_state):
+        row = body_address_row(
+            submission.body,
+            kind=f"state:{to_state}",
+            title=title,
+            message=message,
+            submission=submission,
+        )
+        if row is not None:
+            rows.append(row)
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:

@@ -1,9 +1,10 @@
 """The working calendar (hari kerja): Monday to Friday, minus Indonesia's national holidays and
 cuti bersama, with the days an administrator declares on top.
 
-The national days come from the ``holidays`` package (0.99 or newer: older ones put Idulfitri
-2026 on the wrong days and lack cuti bersama). The administrator's ``CalendarDay`` rows are read
-whenever a calendar is built, so a change in the admin reaches every process without a release.
+The national days come from the ``holidays`` package (0.99 or newer: older ones put some
+Idulfitri holidays on the wrong days and lack cuti bersama). The administrator's
+``CalendarDay`` rows are read whenever a calendar is built, so a change in the admin reaches
+every process without a release.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kla.errors import NotVisible
-from kla.models import Body, Category, Instruction, SubmissionState
+from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.time import wib_date
 from roles.permissions import may_view_compliance, reviews_every_body
 from roles.roles import Roles, roles_of
@@ -92,9 +92,9 @@ class DeadlineStatus:
     """How much time the current instruction leaves.
 
     ``working_days_left`` counts the working days from today (WIB) through the deadline day,
-    both included, as ``manage.py workdays`` counts them: 7 on 17 March 2026 for a 1 April
-    deadline, 1 on the deadline day itself. Once the deadline day has ended (23:59:59 WIB)
-    it is 0 and ``passed`` is true ("lewat").
+    both included, as ``manage.py workdays`` counts them: 1 on the deadline day itself, 5 on
+    the Monday before a Friday deadline in a week without holidays. Once the deadline day has
+    ended (23:59:59 WIB) it is 0 and ``passed`` is true ("lewat").
     """
 
     deadline: dt.date
@@ -122,7 +122,7 @@ def deadline_status(
 ) -> DeadlineStatus:
     """Working days left to the instruction's deadline as of ``now`` (see ``DeadlineStatus``)."""
     end = instruction.deadline_end
-    passed = now > end
+    passed = now >= instruction.late_from
     left = 0
     if not passed:
         calendar = calendar if calendar is not None else WorkCalendar.load()
@@ -132,9 +132,14 @@ def deadline_status(
     )
 
 
-def _bodies(roles: Roles) -> list[Body]:
-    """The rows: every active body for reviewers, the bodies in scope for a scoped verifier."""
+def _bodies(roles: Roles, instruction: Instruction | None) -> list[Body]:
+    """The rows: the instruction's addressees for reviewers (every active body without an
+    instruction), those in scope for a scoped verifier."""
     qs = Body.objects.filter(active=True)
+    if instruction is not None:
+        # An inactive addressee (superseded) keeps its row while it has submissions.
+        answering = Submission.objects.filter(instruction=instruction).values("body_id")
+        qs = instruction.addressees.filter(Q(active=True) | Q(pk__in=answering))
     if not reviews_every_body(roles):
         qs = qs.filter(pk__in=roles.verifier_of)
     return list(qs.order_by("name", "code").only("pk", "code", "name"))
@@ -144,9 +149,11 @@ def compliance_compute(
     *,
     user: User | AnonymousUser,
     roles: Roles | None = None,
+    instruction: Instruction | None = None,
     now: dt.datetime | None = None,
 ) -> ComplianceMatrix:
-    """The compliance matrix of the current instruction, as this person may see it.
+    """The compliance matrix of an instruction (the current one unless given), as this person
+    may see it: its addressees against the four categories.
 
     Raises ``NotVisible`` (404) for anyone who is not a verifier, consolidator or auditor:
     the matrix as a whole is a reviewer's page. Without a current instruction every cell is
@@ -156,7 +163,8 @@ def compliance_compute(
     if not may_view_compliance(roles):
         raise NotVisible(_("Halaman tidak ditemukan."))
     now = now if now is not None else timezone.now()
-    bodies = _bodies(roles)
+    instruction = instruction if instruction is not None else Instruction.current()
+    bodies = _bodies(roles, instruction)
     cells: dict[tuple[int, str], ComplianceCell] = {}
     rows: list[ComplianceRow] = []
     for body in bodies:
@@ -166,7 +174,6 @@ def compliance_compute(
             row.cells.append(cell)
             cells[(body.pk, category)] = cell
         rows.append(row)
-    instruction = Instruction.current()
     if instruction is None or not bodies:
         deadline = (
             None if instruction is None else deadline_status(instruction=instruction, now=now)

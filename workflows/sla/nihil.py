@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kla.errors import Conflict, Invalid
-from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.instructions import instruction_get
+from kla.models import Body, Category, Submission, SubmissionState
 from roles.permissions import reviews_every_body
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import body_for_operator
@@ -27,9 +28,10 @@ REASON_MAX = 2000
 
 @transaction.atomic
 def nihil_declare(
-    *, user: User, category: Any, reason: Any, agency: Any = None
+    *, user: User, category: Any, reason: Any, agency: Any = None, instruction: Any = None
 ) -> NihilDeclaration:
-    """Declare that one of the caller's bodies has nothing to report in ``category``.
+    """Declare that one of the caller's bodies has nothing to report in ``category`` of an
+    instruction (an id; the current one when absent) that it is an addressee of.
 
     403 for someone who operates no body (or not the one named); 400 for an unknown body or
     category; 409 when the category is already answered (a nihil, or a submission that is not
@@ -43,9 +45,15 @@ def nihil_declare(
         raise Invalid(
             {"category": _("Kategori tidak dikenal; pilih dari: %s.") % ", ".join(Category.values)}
         )
-    instruction = Instruction.current()
-    if instruction is None:
-        raise Conflict(_("Belum ada instruksi yang berlaku."))
+    answered = instruction_get(instruction)
+    if not answered.addressees.filter(pk=body.pk).exists():
+        raise Invalid(
+            {
+                "agency": _("%(body)s tidak termasuk yang dituju instruksi %(label)s.")
+                % {"body": body.name, "label": answered.label}
+            }
+        )
+    instruction = answered
     # The body's row lock queues two declarations of the same body, so the second one sees
     # the first and answers 409 instead of hitting the constraint.
     Body.objects.select_for_update().filter(pk=body.pk).first()

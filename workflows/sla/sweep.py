@@ -7,6 +7,10 @@ decides which sweep sends it, so two sweeps running at once never send one twice
 announcement (trail event and notification rows) is written in the claim's transaction, so a
 claimed row is never left unannounced. Candidates are found with set-based queries; work per
 row is only the trail event each announcement must append to its own hash chain.
+
+Every instruction is swept, not only the current one: escalations look at every open timer,
+whatever its instruction, and reminders go out for each instruction whose reminder days are
+running, to its own active addressees, counting only the answers given to it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from roles.selectors import members_of_group
 from workflows.duties import people_waited_for
 from workflows.models import Escalation, NihilDeclaration, Notification, Reminder, Timer
 from workflows.notifications.outbox import outbox_send
+from workflows.notifications.write import body_address_owed, body_address_row
 from workflows.sla.calendar import WorkCalendar
 from workflows.trail.append import trail_append
 
@@ -97,6 +102,8 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
     )
     consolidators = list(members_of_group(Role.CONSOLIDATOR))
     people_cache: dict[tuple[str, int], list[User]] = {}
+    # Whether the step's escalation also goes to the body's address (no operator to tell).
+    address_cache: dict[tuple[str, int], bool] = {}
     rows: list[Notification] = []
     for timer in timers.order_by("pk"):
         submission = timer.submission
@@ -106,6 +113,7 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
             for person in [*people_waited_for(submission, timer.step), *consolidators]:
                 seen.setdefault(person.pk, person)
             people_cache[key] = list(seen.values())
+            address_cache[key] = body_address_owed(submission, timer.step)
         due = timer.due_at.astimezone(WIB) if timer.due_at else None
         step_label = str(S(timer.step).label) if timer.step in S.values else timer.step
         title = _("Melewati tenggat: #%(id)s %(title)s") % {
@@ -117,6 +125,26 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
             "body": submission.body.name,
             "due": due.strftime("%d-%m-%Y %H:%M") if due else "-",
         }
+        data: dict[str, Any] = {
+            "timer": timer.pk,
+            "step": timer.step,
+            "due_at": due.isoformat() if due else None,
+            "recipients": sorted(p.get_username() for p in people_cache[key]),
+        }
+        to_body = (
+            body_address_row(
+                submission.body,
+                kind="escalation",
+                title=title,
+                message=message,
+                submission=submission,
+            )
+            if address_cache[key]
+            else None
+        )
+        if to_body is not None:
+            data["email"] = to_body.email
+            rows.append(to_body)
         trail_append(
             stream=submission.stream,
             action="escalation",
@@ -124,12 +152,7 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
             from_state=timer.step,
             to_state=timer.step,
             note=message,
-            data={
-                "timer": timer.pk,
-                "step": timer.step,
-                "due_at": due.isoformat() if due else None,
-                "recipients": sorted(p.get_username() for p in people_cache[key]),
-            },
+            data=data,
             submission=submission,
             body=submission.body,
         )
@@ -248,7 +271,8 @@ def _announce_reminders(
             if days_before == 0
             else _("%(n)s hari kerja lagi") % {"n": days_before}
         )
-        title = _("Pengingat KLA: batas waktu %(deadline)s (%(when)s)") % {
+        title = _("Pengingat KLA %(label)s: batas waktu %(deadline)s (%(when)s)") % {
+            "label": instruction.label,
             "deadline": deadline,
             "when": when,
         }
@@ -256,43 +280,67 @@ def _announce_reminders(
             "%(body)s belum menjawab kategori: %(missing)s. Ajukan pengajuan atau nyatakan "
             "nihil sebelum batas waktu."
         ) % {"body": body.name, "missing": ", ".join(str(labels[c]) for c in missing[body_id])}
+        data: dict[str, Any] = {
+            "instruction": instruction.pk,
+            "label": instruction.label,
+            "day": day.isoformat(),
+            "days_before": days_before,
+            "deadline": instruction.deadline.isoformat(),
+            "missing": missing[body_id],
+        }
+        rows.extend(
+            Notification(user=person, kind="reminder", title=title, message=message)
+            for person in operators[body_id]
+        )
+        if not operators[body_id]:
+            to_body = body_address_row(body, kind="reminder", title=title, message=message)
+            if to_body is not None:
+                data["email"] = to_body.email
+                rows.append(to_body)
         trail_append(
             stream=f"body:{body.code}",
             action="reminder",
             actor=None,
             note=message,
-            data={
-                "instruction": instruction.pk,
-                "day": day.isoformat(),
-                "days_before": days_before,
-                "deadline": instruction.deadline.isoformat(),
-                "missing": missing[body_id],
-            },
+            data=data,
             body=body,
-        )
-        rows.extend(
-            Notification(user=person, kind="reminder", title=title, message=message)
-            for person in operators[body_id]
         )
     Notification.objects.bulk_create(rows, batch_size=BATCH)
 
 
 def reminders_send(*, now: dt.datetime, calendar: WorkCalendar | None = None) -> int:
-    """Remind the bodies that have not answered every category, if a reminder is owed today."""
-    instruction = Instruction.current()
-    if instruction is None:
+    """Remind, instruction by instruction, the addressees that have not answered every
+    category, where a reminder of that instruction is owed today.
+
+    Every instruction whose reminder window holds today is swept, current or not (next year's
+    may open while this year's is still running), each with its own deadline, answers and
+    active addressees. One that is not in force yet is left alone: its addressees cannot
+    answer it before ``effective_on``.
+    """
+    today = wib_date(now)
+    open_instructions = list(
+        Instruction.objects.filter(deadline__gte=today, effective_on__lte=today).order_by("pk")
+    )
+    if not open_instructions:
         return 0
     calendar = calendar if calendar is not None else WorkCalendar.load()
-    owed = reminder_owed(instruction, calendar, wib_date(now))
-    if owed is None:
-        return 0
-    day, days_before = owed
+    sent = 0
+    for instruction in open_instructions:
+        owed = reminder_owed(instruction, calendar, today)
+        if owed is not None:
+            sent += _remind(instruction, *owed, now=now)
+    return sent
+
+
+def _remind(instruction: Instruction, day: dt.date, days_before: int, *, now: dt.datetime) -> int:
+    """Send one instruction's reminder of ``day`` to its addressees still owed it, in batches."""
     done = answered(instruction)
     already = set(
         Reminder.objects.filter(instruction=instruction, day=day).values_list("body_id", flat=True)
     )
     missing: dict[int, list[str]] = {}
-    for body_id in Body.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+    addressees = instruction.addressees.filter(active=True).order_by("pk")
+    for body_id in addressees.values_list("pk", flat=True):
         if body_id in already:
             continue
         gaps = [c for c in Category.values if (body_id, c) not in done]

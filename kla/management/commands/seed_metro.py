@@ -1,4 +1,4 @@
-"""``manage.py seed_metro [--demo-users --password P]``."""
+"""``manage.py seed_metro [--demo-users --password P]``: the seed data files of ``kla/data``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kla.seed import seed_metro
+from kla.seed import SeedDataError, seed_metro
 
 
 class Command(BaseCommand):
-    help = "Load Instruksi Wali Kota Metro 2/2026, its addressee bodies and the 24 indicators."
+    help = (
+        "Load the seed data files (kla/data): the instruction, its addressee bodies, the 24 "
+        "indicators and the role groups. Creates what is missing, never overwrites an "
+        "administrator's changes."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--demo-users", action="store_true", help="add the demo accounts")
@@ -19,6 +23,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["demo_users"] and not options["password"]:
             raise CommandError("--demo-users needs --password")
-        report = seed_metro(demo_password=options["password"] if options["demo_users"] else None)
+        try:
+            report = seed_metro(
+                demo_password=options["password"] if options["demo_users"] else None
+            )
+        except SeedDataError as exc:
+            raise CommandError(str(exc)) from None
         made = ", ".join(f"{kind} {n}" for kind, n in sorted(report.created.items()))
         self.stdout.write(f"seed_metro: created {made}")
+        if report.changed:
+            changed = ", ".join(f"{kind} {n}" for kind, n in sorted(report.changed.items()))
+            self.stdout.write(f"seed_metro: changed {changed}")
+        for warning in report.warnings:
+            self.stderr.write(self.style.WARNING(f"seed_metro: warning: {warning}"))

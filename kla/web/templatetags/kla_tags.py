@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import format_rupiah
@@ -77,3 +78,10 @@ def person_roles(context: template.Context) -> list[str]:
 def rupiah(value: Any) -> str:
     """1500000 -> "Rp 1.500.000"."""
     return format_rupiah(value)
+
+
+@register.simple_tag
+def region_name() -> str:
+    """``KLA_REGION_NAME``, for templates rendered without a request (the emails), which the
+    pages' context processor never reaches."""
+    return str(settings.KLA_REGION_NAME)

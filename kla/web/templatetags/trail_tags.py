@@ -23,6 +23,17 @@ TRAIL_ACTION_LABELS: dict[str, Any] = {
     "role_grant": _("Peran diberikan"),
     "role_revoke": _("Peran dicabut"),
     "trail_export": _("Jejak diunduh"),
+    "instruction_create": _("Instruksi dibuat"),
+    "instruction_change": _("Instruksi diubah"),
+    "instruction_remove": _("Instruksi dihapus"),
+    "instruction_addressees_add": _("Yang dituju ditambah"),
+    "instruction_addressees_remove": _("Yang dituju dikurangi"),
+    "body_create": _("Perangkat/lembaga dibuat"),
+    "body_change": _("Perangkat/lembaga diubah"),
+    "body_remove": _("Perangkat/lembaga dihapus"),
+    "calendar_day_add": _("Hari kalender ditambah"),
+    "calendar_day_change": _("Hari kalender diubah"),
+    "calendar_day_remove": _("Hari kalender dihapus"),
 }
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from kla.models import Category, SubmissionState
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
+from kla.web.views.instructions import page_instruction
 from workflows.sla.compliance import STATE_ORDER, compliance_compute
 
 
@@ -21,7 +22,9 @@ from workflows.sla.compliance import STATE_ORDER, compliance_compute
 def compliance(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each body's cells coloured by their least advanced state, with nihil and overdue marks."""
     roles = request_roles(request)
-    matrix = compliance_compute(user=request.user, roles=roles)
+    matrix = compliance_compute(
+        user=request.user, roles=roles, instruction=page_instruction(request)
+    )
     cells = matrix.cells()
     answered_all = sum(1 for row in matrix.rows if all(c.answered for c in row.cells))
     return render(

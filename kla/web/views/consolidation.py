@@ -24,6 +24,7 @@ from kla.reports.consolidation import (
 )
 from kla.web.middleware import refusal_messages
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from kla.web.views.instructions import page_instruction
 from roles.permissions import may_consolidate, may_view_consolidation
 from workflows.four_eyes import authored_among
 
@@ -77,11 +78,12 @@ def _selected(values: list[str]) -> list[tuple[int, int | None]] | None:
 
 def _consolidation_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     roles = request_roles(request)
-    everything = consolidation_queue(user=request.user, roles=roles)
+    instruction = page_instruction(request)
+    everything = consolidation_queue(user=request.user, roles=roles, instruction=instruction)
     bodies = list(Body.objects.filter(submissions__in=everything).distinct().order_by("name"))
     form = QueueFilter(request.GET or None, bodies=bodies)
     filters = form.filters() if request.GET else {}
-    qs = consolidation_queue(user=request.user, roles=roles, **filters)
+    qs = consolidation_queue(user=request.user, roles=roles, instruction=instruction, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
     rows = list(page.object_list)
     authored = (

@@ -17,6 +17,7 @@ from kla.models import Indicator, SubmissionState
 from kla.reports.coverage import GROUPS, IN_PROGRESS, coverage_by_cluster, coverage_compute
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
+from kla.web.views.instructions import page_instruction
 from roles.permissions import may_consolidate, may_view_coverage
 from roles.selectors import visible_to
 
@@ -51,7 +52,8 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not may_view_coverage(roles):
         # A reviewers' page, like the compliance matrix and the trail: others do not see it.
         raise Http404(_("Halaman tidak ditemukan."))
-    rows = coverage_compute(user=request.user, roles=roles)
+    instruction = page_instruction(request)
+    rows = coverage_compute(user=request.user, roles=roles, instruction=instruction)
     widest = max((r.evidence_total for r in rows), default=0) or 1
     for row in rows:
         row.segments = [  # type: ignore[attr-defined]
@@ -76,6 +78,7 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
             "show_weight": any(r.weight is not None for r in rows),
             "gaps": sum(1 for r in rows if r.no_verified_evidence),
             "total": len(rows),
+            "instruction": instruction,
         },
     )
 
@@ -91,9 +94,17 @@ def coverage_indicator(request: AuthenticatedHttpRequest, number: int) -> HttpRe
     if indicator is None:
         raise Http404(_("Indikator tidak ditemukan."))
     qs = visible_to(request.user, roles).filter(indicators=indicator)
+    instruction = page_instruction(request)
+    if instruction is not None:
+        qs = qs.filter(instruction=instruction)
     page = Paginator(list_rows(qs), PAGE_SIZE).get_page(request.GET.get("halaman"))
     return render(
         request,
         "kla/coverage_indicator.html",
-        {"indicator": indicator, "page": page, "can_consolidate": may_consolidate(roles)},
+        {
+            "indicator": indicator,
+            "page": page,
+            "can_consolidate": may_consolidate(roles),
+            "instruction": instruction,
+        },
     )

@@ -17,6 +17,7 @@ from kla.errors import Forbidden
 from kla.models import ExportKind, ExportState
 from kla.reports.exports import export_download, export_request, exports_of
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
+from kla.web.views.instructions import chosen_instruction
 from roles.permissions import may_export
 
 
@@ -28,14 +29,20 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not may_export(roles):
         raise Forbidden(_("Halaman ini untuk verifikator, konsolidator dan auditor."))
     if request.method == "POST":
-        export = export_request(user=request.user, kind=request.POST.get("kind"))
+        # Of the instruction the person is looking at (the header's switch).
+        shown = chosen_instruction(request)
+        export = export_request(
+            user=request.user,
+            kind=request.POST.get("kind"),
+            instruction=shown.pk if shown is not None else None,
+        )
         messages.success(
             request,
-            _("Ekspor %(kind)s diminta; halaman ini diperbarui sampai selesai.")
-            % {"kind": export.get_kind_display()},
+            _("Ekspor %(kind)s (%(instruction)s) diminta; halaman ini diperbarui sampai selesai.")
+            % {"kind": export.get_kind_display(), "instruction": export.instruction or "-"},
         )
         return redirect("exports")
-    mine = list(exports_of(request.user)[:20])
+    mine = list(exports_of(request.user).select_related("instruction")[:20])
     return render(
         request,
         "kla/exports.html",

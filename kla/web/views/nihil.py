@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from kla.errors import Forbidden, Invalid, ServiceError
 from kla.models import Body, Category
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from kla.web.views.instructions import chosen_instruction, page_instruction
 from roles.permissions import may_draft, may_open_nihil
 from roles.selectors import bodies_operated_by
 from workflows.sla.nihil import REASON_MAX, nihil_declare, nihil_visible_to
@@ -73,11 +74,13 @@ def nihil(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _nihil_page(request, form, status=exc.status, error=exc.message)
 
     on_refusal(request, render_refusal)
+    shown = chosen_instruction(request)
     nihil_declare(
         user=request.user,
         category=form.cleaned_data["category"],
         agency=form.cleaned_data.get("agency") or None,
         reason=form.cleaned_data["reason"],
+        instruction=shown.pk if shown is not None else None,
     )
     messages.success(request, _("Pernyataan nihil dicatat."))
     return redirect("nihil")
@@ -87,12 +90,17 @@ def _nihil_page(
     request: AuthenticatedHttpRequest, form: NihilForm, *, status: int = 200, error: str = ""
 ) -> HttpResponse:
     roles = request_roles(request)
+    shown = page_instruction(request)
+    declarations = nihil_visible_to(roles).order_by("body__name", "category")
+    if shown is not None:
+        declarations = declarations.filter(instruction=shown)
     return render(
         request,
         "kla/nihil.html",
         {
             "form": form if may_draft(roles) else None,
-            "declarations": nihil_visible_to(roles).order_by("body__name", "category"),
+            "declarations": declarations,
+            "instruction": shown,
             "error": error,
         },
         status=status,

@@ -27,11 +27,13 @@ from kla.drafting import (
 )
 from kla.errors import Conflict, Forbidden, Invalid, ServiceError
 from kla.evidence import ACCEPTED_LABEL
-from kla.models import Body, Category, Submission, SubmissionState
+from kla.instructions import instruction_get
+from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
 from kla.web.forms import ActionForm, EvidenceForm, FilterForm, SubmissionForm
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
 from kla.web.views.common import list_rows, visible_submission
+from kla.web.views.instructions import page_instruction
 from roles.permissions import may_draft
 from roles.selectors import bodies_operated_by, visible_to
 from workflows.flow import NOTE_REQUIRED, note_of, transition_from
@@ -188,6 +190,9 @@ def submission_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, bodies=bodies)
     filters = form.filters() if request.GET else {}
     qs = visible
+    shown = page_instruction(request, allow_all=True)
+    if shown is not None:
+        qs = qs.filter(instruction=shown)
     if "state" in filters:
         qs = qs.filter(state=filters["state"])
     if "category" in filters:
@@ -215,6 +220,7 @@ def _form_page(
     *,
     category_label: Any,
     submission: Submission | None,
+    instruction: Instruction,
     status: int = 200,
     error: str = "",
 ) -> HttpResponse:
@@ -225,6 +231,7 @@ def _form_page(
             "form": form,
             "category_label": category_label,
             "submission": submission,
+            "instruction": instruction,
             "error": error,
         },
         status=status,
@@ -254,10 +261,18 @@ def submission_new(request: AuthenticatedHttpRequest, category: str) -> HttpResp
     if not may_draft(request_roles(request)):
         raise Forbidden(_("Hanya operator perangkat/lembaga yang dapat membuat pengajuan."))
     bodies = list(bodies_operated_by(request.user))
-    page: dict[str, Any] = {"category_label": Category(category).label, "submission": None}
+    # A new draft goes to the instruction the form names (the one the page was opened for),
+    # else the current one.
+    instruction = instruction_get(request.POST.get("instruction") or request.GET.get("instruction"))
+    page: dict[str, Any] = {
+        "category_label": Category(category).label,
+        "submission": None,
+        "instruction": instruction,
+    }
     if request.method != "POST":
-        return _form_page(request, SubmissionForm(category=category, bodies=bodies), **page)
-    form = SubmissionForm(request.POST, category=category, bodies=bodies)
+        form = SubmissionForm(category=category, instruction=instruction, bodies=bodies)
+        return _form_page(request, form, **page)
+    form = SubmissionForm(request.POST, category=category, instruction=instruction, bodies=bodies)
     if not form.is_valid():
         return _form_page(request, form, status=400, **page)
     _show_refusals_on_the_form(request, form, **page)
@@ -265,6 +280,7 @@ def submission_new(request: AuthenticatedHttpRequest, category: str) -> HttpResp
         user=request.user,
         category=category,
         agency=form.cleaned_data.get("agency") or None,
+        instruction=instruction.pk,
         fields=form.service_fields(),
     )
     messages.success(request, _("Draf pengajuan dibuat."))
@@ -295,11 +311,17 @@ def submission_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     page: dict[str, Any] = {
         "category_label": submission.get_category_display(),
         "submission": submission,
+        "instruction": submission.instruction,
     }
+    answered = submission.instruction
     if request.method != "POST":
-        form = SubmissionForm(category=submission.category, submission=submission)
+        form = SubmissionForm(
+            category=submission.category, instruction=answered, submission=submission
+        )
         return _form_page(request, form, **page)
-    form = SubmissionForm(request.POST, category=submission.category, submission=submission)
+    form = SubmissionForm(
+        request.POST, category=submission.category, instruction=answered, submission=submission
+    )
     if not form.is_valid():
         return _form_page(request, form, status=400, **page)
     _show_refusals_on_the_form(request, form, **page)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.models import Category
+from kla.models import Category, Instruction, Submission
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
+from kla.web.views.instructions import page_instruction
 from roles.permissions import holds, may_draft
 from roles.roles import Role
 from workflows.duties import DUTY_ROLES, waiting_for
@@ -26,15 +28,21 @@ SECTION_TITLES = {
 }
 
 
+def _within(qs: QuerySet[Submission], scope: Instruction | None) -> QuerySet[Submission]:
+    return qs if scope is None else qs.filter(instruction=scope)
+
+
 @login_required
 @require_GET
 def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The "Tugas saya" inbox: what waits for each of the person's roles (the flow says which)."""
     roles = request_roles(request)
+    # Work outlives its instruction: every instruction unless the page names one.
+    scope = page_instruction(request, allow_all=True) if request.GET.get("instruction") else None
     sections: list[dict[str, Any]] = [
         {
             "title": SECTION_TITLES[role],
-            "rows": list_rows(waiting_for(request.user, roles, role=role)),
+            "rows": list_rows(_within(waiting_for(request.user, roles, role=role), scope)),
         }
         for role in DUTY_ROLES
         if holds(roles, role)

@@ -46,7 +46,7 @@ PAGE_SIZE = 50
 # between WIB and UTC would overflow.
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2999, 12, 31)
-BAD_DATE = _l("Tanggal tidak valid; gunakan format TTTT-BB-HH, misalnya 2026-03-25.")
+BAD_DATE = _l("Tanggal tidak valid; gunakan format TTTT-BB-HH, misalnya 2025-12-31.")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); the
 # note and names are typed by people, so such a cell gets a leading apostrophe in the CSV.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -21,7 +21,7 @@ def parse_moment(value: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise CommandError(
-            f"--now {value!r} is not an ISO 8601 date-time (e.g. 2026-03-30T09:00+07:00)"
+            f"--now {value!r} is not an ISO 8601 date-time (e.g. 2030-03-29T09:00+07:00)"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=WIB)
