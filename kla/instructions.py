@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kla.errors import Conflict, Invalid
-from kla.models import Instruction
+from kla.models import Instruction, Requirement
 
 ALL = "all"
 
@@ -75,7 +75,8 @@ def instruction_copy(
     years: list[int] | None = None,
     make_current: bool = False,
 ) -> Instruction:
-    """Start next year's instruction from ``source``: its addressees and budgets copied, its
+    """Start next year's instruction from ``source``: its addressees, budgets and evidence
+    checklist copied, its
     reporting years shifted by the difference of the years unless given, its title with the
     year replaced unless given. The copy becomes current only when asked.
 
@@ -132,4 +133,14 @@ def instruction_copy(
         is_current=make_current,
     )
     copy.addressees.set(source.addressees.filter(active=True))
+    for r in source.requirements.all():
+        # One by one, not in bulk: each new requirement is an event of the checklist's trail.
+        Requirement.objects.create(
+            instruction=copy,
+            indicator_id=r.indicator_id,
+            code=r.code,
+            label=r.label,
+            description=r.description,
+            evidence_kinds=list(r.evidence_kinds),
+        )
     return copy

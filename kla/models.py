@@ -312,6 +312,59 @@ class Submission(models.Model):
         return self.state in EDITABLE_STATES
 
 
+class EvidenceKind(models.TextChoices):
+    """What an evidence file is, as the national evaluation's items ask for them."""
+
+    REGULATION_TEXT = "regulation_text", _("Naskah regulasi")
+    DECREE = "decree", _("Surat keputusan (SK)")
+    KAK_TOR = "kak_tor", _("KAK/TOR")
+    MOU = "mou", _("Nota kesepahaman (MoU/PKS)")
+    ACTIVITY_REPORT = "activity_report", _("Laporan kegiatan")
+    BUDGET_DOCUMENT = "budget_document", _("Dokumen anggaran (DPA/RKA, realisasi)")
+    ATTENDANCE = "attendance", _("Daftar hadir")
+    PHOTO = "photo", _("Foto kegiatan")
+    PUBLICATION = "publication", _("Publikasi (berita, media sosial)")
+    DATA = "data", _("Data dan tabel")
+    OTHER = "other", _("Lainnya")
+
+
+class Requirement(models.Model):
+    """One item of an instruction's evidence checklist (data dukung) under one indicator.
+
+    ``evidence_kinds`` are the kinds of file that satisfy it (empty: any). It is met when a
+    current file tagged with it belongs to a submission of the instruction that is verified or
+    beyond.
+    """
+
+    instruction = models.ForeignKey(
+        Instruction, on_delete=models.PROTECT, related_name="requirements"
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="requirements")
+    code = models.CharField(_("kode"), max_length=20)
+    label = models.CharField(_("nama"), max_length=300)
+    description = models.TextField(_("uraian"), blank=True, max_length=2000)
+    evidence_kinds = models.JSONField(
+        _("jenis bukti"), default=list, blank=True, help_text=_("Kosong: jenis apa pun")
+    )
+
+    class Meta:
+        verbose_name = _("kebutuhan data dukung")
+        verbose_name_plural = _("kebutuhan data dukung")
+        ordering = ["indicator__number", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "code"], name="requirement_code_per_instruction"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    def accepts(self, kind: str) -> bool:
+        """Whether a file of this kind can serve the requirement."""
+        return not self.evidence_kinds or kind in self.evidence_kinds
+
+
 def evidence_path(instance: Evidence, filename: str) -> str:
     # A random name: the original one is kept in the row, never trusted as a path.
     return f"evidence/{instance.submission_id}/{uuid.uuid4().hex}"
@@ -326,6 +379,12 @@ class Evidence(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     content_type = models.CharField(max_length=120)
+    kind = models.CharField(
+        _("jenis"), max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER
+    )
+    requirements = models.ManyToManyField(
+        Requirement, related_name="evidence", blank=True, verbose_name=_("kebutuhan yang dipenuhi")
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

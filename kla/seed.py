@@ -12,6 +12,8 @@ changed, so it can run again after each release:
 * a body whose code the file supersedes is marked inactive and, unless it has submissions to
   the current instruction, dropped from that instruction's addressees; one with submissions
   stays an addressee and the report warns about it;
+* the starter checklist of evidence requirements (``metro-requirements.csv``) is loaded for
+  the instruction while it has none;
 * a body becomes an addressee of the instruction only in the run that creates the body or the
   instruction, so a body an administrator removed from the addressees is never added back.
 """
@@ -29,7 +31,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from kla.models import Body, Indicator, Instruction, Submission
+from kla.models import Body, EvidenceKind, Indicator, Instruction, Requirement, Submission
 from roles.models import Membership
 from roles.roles import GLOBAL_ROLE_GROUPS, VERIFY_CODENAME, Role
 
@@ -38,6 +40,7 @@ INSTRUCTION_FILE = "metro-instruction.json"
 BODIES_FILE = "metro-bodies.csv"
 SUPERSEDED_FILE = "metro-bodies-superseded.csv"
 INDICATORS_FILE = "indicators.csv"
+REQUIREMENTS_FILE = "metro-requirements.csv"
 # The instruction's budgets in the data file, as the API shows them, and their model fields.
 BUDGET_FIELDS = {
     "verify": "budget_verify",
@@ -138,6 +141,7 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
             },
         )
         report.add("indicator", made)
+    _seed_requirements(instruction, report)
     groups = {}
     for role in GLOBAL_ROLE_GROUPS:
         groups[role], made = Group.objects.get_or_create(name=role.value)
@@ -148,6 +152,32 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
     if demo_password:
         _seed_demo_users(demo_password, groups, report)
     return report
+
+
+def _seed_requirements(instruction: Instruction, report: SeedReport) -> None:
+    """The starter checklist (``metro-requirements.csv``), for an instruction that has none
+    yet: once it has one, the checklist is P3AP2KB's, and a requirement they deleted stays
+    deleted."""
+    if instruction.requirements.exists():
+        return
+    indicators = {i.number: i for i in Indicator.objects.all()}
+    kinds = set(EvidenceKind.values)
+    for row in _rows(REQUIREMENTS_FILE):
+        indicator = indicators.get(int(row["indicator"]))
+        wanted = [k.strip() for k in row["document_kinds"].split(";") if k.strip()]
+        if indicator is None or not set(wanted) <= kinds:
+            raise SeedDataError(
+                f"{REQUIREMENTS_FILE}: {row['code']}: unknown indicator or evidence kind"
+            )
+        Requirement.objects.create(
+            instruction=instruction,
+            indicator=indicator,
+            code=row["code"],
+            label=row["label"],
+            description=row["description"],
+            evidence_kinds=wanted,
+        )
+        report.add("requirement", True)
 
 
 def _seed_instruction(report: SeedReport) -> tuple[Instruction, bool]:

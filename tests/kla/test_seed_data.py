@@ -68,7 +68,7 @@ def earlier_bodies() -> list[dict[str, str]]:
 @pytest.fixture
 def earlier_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The database as a seed of the uncorrected bodies file left it."""
-    for name in ("metro-instruction.json", "indicators.csv"):
+    for name in ("metro-instruction.json", "indicators.csv", "metro-requirements.csv"):
         (tmp_path / name).write_bytes((DATA / name).read_bytes())
     write_csv(tmp_path / "metro-bodies.csv", earlier_bodies())
     (tmp_path / "metro-bodies-superseded.csv").write_text(

@@ -1,5 +1,5 @@
 """Trail events on the ``system`` stream for every change of an instruction, of the working
-calendar and of a body (DESIGN, "Instructions, years and places").
+calendar, of a body and of the evidence checklist (DESIGN, "Instructions, years and places").
 
 Instructions, calendar days and bodies change in the admin, in the seed, in
 ``instruction_copy`` and in a shell, so the changes are caught at the model level, as the
@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from kla.models import INSTRUCTION_FIELDS, Body, Instruction
+from kla.models import INSTRUCTION_FIELDS, Body, Instruction, Requirement
 from roles.roles import Role
 from workflows.models import CalendarDay
 from workflows.trail.append import SYSTEM_STREAM, trail_append
@@ -36,12 +36,21 @@ TRACKED: dict[type[models.Model], tuple[str, ...]] = {
     Instruction: INSTRUCTION_FIELDS,
     Body: ("code", "name", "kind", "email", "active"),
     CalendarDay: ("date", "kind", "reason"),
+    Requirement: (
+        "instruction_id",
+        "indicator_id",
+        "code",
+        "label",
+        "description",
+        "evidence_kinds",
+    ),
 }
 # The action names of each model's events: (created, changed, deleted).
 ACTIONS: dict[type[models.Model], tuple[str, str, str]] = {
     Instruction: ("instruction_create", "instruction_change", "instruction_remove"),
     Body: ("body_create", "body_change", "body_remove"),
     CalendarDay: ("calendar_day_add", "calendar_day_change", "calendar_day_remove"),
+    Requirement: ("requirement_create", "requirement_change", "requirement_remove"),
 }
 ADDRESSEES_ADD = "instruction_addressees_add"
 ADDRESSEES_REMOVE = "instruction_addressees_remove"
@@ -84,6 +93,8 @@ def _subject(instance: models.Model) -> dict[str, Any]:
         return {"body": instance.code}
     if isinstance(instance, CalendarDay):
         return {"date": jsonable(CalendarDay._meta.get_field("date").to_python(instance.date))}
+    if isinstance(instance, Requirement):
+        return {"instruction": instance.instruction_id, "requirement": instance.code}
     raise TypeError(type(instance))
 
 
@@ -92,6 +103,8 @@ def _name(instance: models.Model) -> str:
         return instance.label
     if isinstance(instance, Body):
         return instance.code
+    if isinstance(instance, Requirement):
+        return f"{instance.code} {instance.label}"
     return str(_subject(instance)["date"])
 
 
@@ -114,6 +127,7 @@ def _record(*, action: str, data: dict[str, Any], note: str) -> None:
 @receiver(pre_save, sender=Instruction, dispatch_uid="trail_instruction_before")
 @receiver(pre_save, sender=Body, dispatch_uid="trail_body_before")
 @receiver(pre_save, sender=CalendarDay, dispatch_uid="trail_calendar_before")
+@receiver(pre_save, sender=Requirement, dispatch_uid="trail_requirement_before")
 def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if kwargs.get("raw") or instance.pk is None:
         return
@@ -124,6 +138,7 @@ def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any)
 @receiver(post_save, sender=Instruction, dispatch_uid="trail_instruction_saved")
 @receiver(post_save, sender=Body, dispatch_uid="trail_body_saved")
 @receiver(post_save, sender=CalendarDay, dispatch_uid="trail_calendar_saved")
+@receiver(post_save, sender=Requirement, dispatch_uid="trail_requirement_saved")
 def _saved(
     sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
 ) -> None:
@@ -157,6 +172,7 @@ def _saved(
 @receiver(post_delete, sender=Instruction, dispatch_uid="trail_instruction_deleted")
 @receiver(post_delete, sender=Body, dispatch_uid="trail_body_deleted")
 @receiver(post_delete, sender=CalendarDay, dispatch_uid="trail_calendar_deleted")
+@receiver(post_delete, sender=Requirement, dispatch_uid="trail_requirement_deleted")
 def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     _created, _changed, deleted_action = ACTIONS[sender]
     values = _values(sender, instance)
