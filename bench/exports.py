@@ -14,8 +14,6 @@ but reads each sheet's XML back whole when saving, so its peak grows with the la
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
 import os
 import shutil
@@ -23,10 +21,9 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bench._scratch import scratch_database, teardown
+from bench._scratch import export_world, scratch_database, teardown
 
 SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "500,5000").split(",") if s]
 FILES_PER_SUBMISSION = 2
@@ -41,39 +38,7 @@ def _scratch(storage_dir: str) -> Any:
 
 
 def _world() -> dict[str, Any]:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from kla.models import Body, BodyKind, Indicator, Instruction
-
-    User = get_user_model()
-    instruction = Instruction.objects.create(
-        number=2,
-        year=2026,
-        title="Bench",
-        issued_on=dt.date(2026, 3, 17),
-        deadline=dt.date(2026, 4, 1),
-    )
-    bodies = Body.objects.bulk_create(
-        Body(code=f"b{n}", name=f"Perangkat {n}", kind=BodyKind.PERANGKAT_DAERAH) for n in range(40)
-    )
-    csv_path = Path(__file__).resolve().parents[1] / "kla" / "data" / "indicators.csv"
-    with csv_path.open(encoding="utf-8") as handle:
-        indicators = Indicator.objects.bulk_create(
-            Indicator(number=int(r["number"]), cluster=r["cluster"], name=r["name"])
-            for r in csv.DictReader(handle)
-        )
-    operator = User.objects.create(username="op", email="op@example.test")
-    consolidator = User.objects.create(username="bapperida", email="b@example.test")
-    consolidator.groups.add(Group.objects.get_or_create(name="consolidator")[0])
-    return {
-        "instruction": instruction,
-        "bodies": bodies,
-        "indicators": indicators,
-        "operator": operator,
-        "consolidator": consolidator,
-        "made": 0,
-    }
+    return {**export_world(), "made": 0}
 
 
 def _grow(world: dict[str, Any], total: int) -> None:
@@ -149,7 +114,8 @@ def main() -> None:
     try:
         from django.utils import translation
 
-        from kla.reports.builders import build_evidence_zip, build_rekap
+        from kla.reports.builders import build_rekap
+        from kla.reports.package import build_evidence_zip
 
         translation.activate("id")
         world = _world()

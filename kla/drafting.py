@@ -22,7 +22,15 @@ from kla.details import clean_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
 from kla.evidence import accepted_message, inspect_upload, max_bytes, too_large_message
 from kla.instructions import instruction_get, years_error
-from kla.models import Category, Evidence, Indicator, Instruction, Submission
+from kla.models import (
+    Category,
+    Evidence,
+    EvidenceKind,
+    Indicator,
+    Instruction,
+    Requirement,
+    Submission,
+)
 from kla.time import wib_date
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
@@ -32,6 +40,8 @@ from workflows.trail.append import trail_append
 
 EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
 INDICATOR_COUNT = 24
+# More codes than any indicator lists: a longer list is a mistake, refused before reading it.
+REQUIREMENTS_MAX = 100
 
 
 def _clean_common(data: Mapping[str, Any], instruction: Instruction) -> dict[str, Any]:
@@ -241,6 +251,8 @@ def submission_update(
     kept_year = submission.details.get("year") if "details" not in clean else None
     if "years" in changed and kept_year is not None and kept_year not in changed["years"]:
         raise Invalid({"years": _("Tahun anggaran pada rincian harus termasuk tahun ini.")})
+    if "indicators" in changed:
+        _check_indicators_kept(submission, set(current["indicators"]) - set(changed["indicators"]))
     if not changed:
         return submission
     for key in ("title", "description", "years", "details"):
@@ -267,8 +279,130 @@ def submission_update(
     return submission
 
 
+def _check_indicators_kept(submission: Submission, dropped: set[int]) -> None:
+    """An indicator whose requirements current files serve stays until those tags go: the
+    file would otherwise serve a requirement of an indicator the submission no longer has."""
+    if not dropped:
+        return
+    serving = (
+        submission.evidence.filter(
+            removed_at__isnull=True, requirements__indicator__number__in=dropped
+        )
+        .order_by("uploaded_at", "id")
+        .distinct()
+    )
+    names = list(dict.fromkeys(e.name for e in serving))
+    if names:
+        raise Invalid(
+            {
+                "indicators": _(
+                    "Indikator %(numbers)s tidak dapat dilepas: berkas %(files)s memenuhi "
+                    "kebutuhannya. Ubah dulu kebutuhan berkas itu."
+                )
+                % {
+                    "numbers": ", ".join(str(n) for n in sorted(dropped)),
+                    "files": ", ".join(names),
+                }
+            }
+        )
+
+
 def _file_entry(evidence: Evidence) -> dict[str, str]:
     return {"name": evidence.name, "sha256": evidence.sha256}
+
+
+def _clean_kind(kind: Any) -> str:
+    """An evidence kind code, else 400 listing the accepted codes."""
+    if not isinstance(kind, str) or kind not in EvidenceKind.values:
+        accepted = ", ".join(EvidenceKind.values)
+        raise Invalid({"kind": _("Jenis bukti tidak dikenal; pilih dari: %s.") % accepted})
+    return kind
+
+
+def _clean_codes(value: Any) -> list[str]:
+    """Requirement codes, sorted and once each: a list of text, each of which may hold several
+    codes separated by commas as multipart and forms send them ("2.1,2.3")."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or any(not isinstance(c, str) for c in value):
+        raise Invalid(
+            {"requirements": _('Kebutuhan harus berupa daftar kode, misalnya ["2.1", "2.3"].')}
+        )
+    codes = sorted({code.strip() for text in value for code in text.split(",") if code.strip()})
+    if len(codes) > REQUIREMENTS_MAX:
+        raise Invalid(
+            {"requirements": _("Paling banyak %d kebutuhan per berkas.") % REQUIREMENTS_MAX}
+        )
+    return codes
+
+
+def _requirements_for(submission: Submission, codes: list[str], kind: str) -> list[Requirement]:
+    """The requirements the codes name: each of the submission's instruction and of one of its
+    own indicators, and accepting a file of this kind; else 400 naming the codes."""
+    if not codes:
+        return []
+    # The instruction's checklist is a few dozen rows: compared here, so that text as sent
+    # never reaches a query (PostgreSQL refuses some of it with an error, not a miss).
+    checklist = {
+        r.code: r
+        for r in Requirement.objects.filter(instruction_id=submission.instruction_id)
+        .select_related("indicator")
+        .order_by("code")
+    }
+    own = set(submission.indicators.values_list("number", flat=True))
+    unknown = [c for c in codes if c not in checklist]
+    foreign = [c for c in codes if c in checklist and checklist[c].indicator.number not in own]
+    messages: list[str] = []
+    if unknown:
+        messages.append(
+            _("Kode kebutuhan tidak dikenal pada instruksi ini: %s.")
+            % ", ".join(c[:20] for c in unknown[:10])
+        )
+    if foreign:
+        messages.append(
+            _(
+                "Kebutuhan %(codes)s bukan milik indikator pengajuan ini (%(own)s); pilih "
+                "kebutuhan dari indikator pengajuan."
+            )
+            % {
+                "codes": ", ".join(foreign),
+                "own": ", ".join(str(n) for n in sorted(own)) or "—",
+            }
+        )
+    if messages:
+        raise Invalid({"requirements": messages})
+    refusing = [checklist[c] for c in codes if not checklist[c].accepts(kind)]
+    if refusing:
+        raise Invalid(
+            {
+                "requirements": [
+                    _(
+                        "Kebutuhan %(code)s (%(label)s) tidak menerima berkas berjenis "
+                        "%(kind)s; jenis yang diterima: %(accepted)s."
+                    )
+                    % {
+                        "code": r.code,
+                        "label": r.label,
+                        "kind": EvidenceKind(kind).label,
+                        "accepted": ", ".join(
+                            str(EvidenceKind(k).label)
+                            for k in r.evidence_kinds
+                            if k in EvidenceKind.values
+                        ),
+                    }
+                    for r in refusing
+                ]
+            }
+        )
+    return [checklist[c] for c in codes]
+
+
+def _tags(evidence: Evidence) -> dict[str, Any]:
+    """A file's kind and requirement codes as the trail records them."""
+    return {
+        "kind": evidence.kind,
+        "requirements": sorted(r.code for r in evidence.requirements.all()),
+    }
 
 
 @transaction.atomic
@@ -278,11 +412,16 @@ def evidence_add(
     submission_id: int,
     upload: UploadedFile[Any] | None,
     too_large: bool = False,
+    kind: Any = None,
+    requirements: Any = None,
 ) -> Evidence:
     """Store a new evidence file, recognised by its content, hashed while it is read.
 
     ``too_large``: the upload handler already dropped an oversized file while it streamed in
-    (413, after the rights and state checks).
+    (413, after the rights and state checks). ``kind`` is an ``EvidenceKind`` code (``other``
+    when absent); ``requirements`` the codes of the requirements the file serves (a list, or
+    text separated by commas), each of one of the submission's own indicators and accepting
+    the kind.
     """
     submission = _locked_for_operator(user, submission_id)
     if too_large:
@@ -291,6 +430,10 @@ def evidence_add(
         raise Invalid({"file": _("Pilih berkas untuk diunggah (kolom 'file').")})
     if upload.size is not None and upload.size > max_bytes():
         raise TooLarge(too_large_message())
+    kind = EvidenceKind.OTHER.value if kind in (None, "") else _clean_kind(kind)
+    served = _requirements_for(
+        submission, _clean_codes([] if requirements is None else requirements), kind
+    )
     inspected = inspect_upload(upload)
     if inspected is None:
         raise Invalid({"file": accepted_message()})
@@ -303,10 +446,12 @@ def evidence_add(
         size=inspected.size,
         sha256=inspected.sha256,
         content_type=inspected.content_type,
+        kind=kind,
         uploaded_by=user,
     )
     evidence.file.save(name, upload, save=False)
     evidence.save()
+    evidence.requirements.set(served)
     _bump(submission)
     trail_append(
         stream=submission.stream,
@@ -316,7 +461,65 @@ def evidence_add(
         from_state=submission.state,
         to_state=submission.state,
         files=[_file_entry(evidence)],
-        data={"evidence": evidence.pk, "size": evidence.size, "version": submission.version},
+        data={
+            "evidence": evidence.pk,
+            "size": evidence.size,
+            "kind": kind,
+            "requirements": sorted(r.code for r in served),
+            "version": submission.version,
+        },
+        submission=submission,
+        body=submission.body,
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_tag(
+    *,
+    user: User,
+    submission_id: int,
+    evidence_id: int,
+    kind: Any = None,
+    requirements: Any = None,
+    version: Any = None,
+) -> Evidence:
+    """Change what a current file is (``kind``) and the requirements it serves (the codes
+    given replace the set); ``None`` keeps that part as it is.
+
+    Like any edit: only while the submission is editable (409), ``version`` bumped, a trail
+    event that counts as authoring for four eyes. A change to nothing writes nothing.
+    """
+    submission = _locked_for_operator(user, submission_id, version)
+    evidence = submission.evidence.filter(pk=evidence_id, removed_at__isnull=True).first()
+    if evidence is None:
+        raise NotVisible(_("Berkas tidak ditemukan."))
+    before = _tags(evidence)
+    new_kind = before["kind"] if kind is None else _clean_kind(kind)
+    codes = before["requirements"] if requirements is None else _clean_codes(requirements)
+    if new_kind == before["kind"] and codes == before["requirements"]:
+        return evidence
+    # Checked again as a whole: a new kind must suit the requirements kept, too.
+    served = _requirements_for(submission, codes, new_kind)
+    if new_kind != evidence.kind:
+        evidence.kind = new_kind
+        evidence.save(update_fields=["kind"])
+    evidence.requirements.set(served)
+    _bump(submission)
+    trail_append(
+        stream=submission.stream,
+        action="evidence_tag",
+        actor=user,
+        role=Role.OPERATOR,
+        from_state=submission.state,
+        to_state=submission.state,
+        files=[_file_entry(evidence)],
+        data={
+            "evidence": evidence.pk,
+            "kind": new_kind,
+            "requirements": codes,
+            "version": submission.version,
+        },
         submission=submission,
         body=submission.body,
     )

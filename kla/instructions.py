@@ -32,7 +32,8 @@ def instruction_get(value: Any, *, field: str = "instruction") -> Instruction:
         return current
     if isinstance(value, bool):
         raise Invalid({field: _("Instruksi tidak dikenal: %s.") % value})
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: "²" is a digit to ``isdigit`` but not to ``int``.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 0 < value < 2**31:
         raise Invalid({field: _("Instruksi tidak dikenal: %s.") % value})

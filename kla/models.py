@@ -371,7 +371,9 @@ def evidence_path(instance: Evidence, filename: str) -> str:
 
 
 class Evidence(models.Model):
-    """An uploaded file. Never changed: a new upload is a new row, removal only marks it."""
+    """An uploaded file. Its bytes never change: a new upload is a new row, removal only marks
+    it; what it is (``kind``) and the requirements it serves may change while the submission is
+    editable, each change a trail event."""
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField(upload_to=evidence_path, max_length=300)

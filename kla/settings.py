@@ -134,7 +134,9 @@ TEMPLATES = [
             "libraries": {
                 name: f"kla.web.templatetags.{name}"
                 for name in (
+                    "checklist_tags",
                     "compliance_tags",
+                    "finding_tags",
                     "kla_consolidation",
                     "kla_tags",
                     "sla_tags",
@@ -307,6 +309,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the evidence kinds wherever they appear (a file's kind, a requirement's).
+    "ENUM_NAME_OVERRIDES": {"EvidenceKindEnum": "kla.models.EvidenceKind"},
     # The title is named again as each schema is made, from the region's setting of the time.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -30,6 +30,19 @@ def may_view_coverage(roles: Roles) -> bool:
     return is_reviewer(roles)
 
 
+def may_edit_checklist(roles: Roles) -> bool:
+    """Adding, changing and deleting the evidence checklist (data dukung): P3AP2KB's
+    verifiers of every body, and administrators. A verifier given some bodies only does not:
+    the checklist is the whole instruction's."""
+    return roles.verifier_everywhere or roles.administrator
+
+
+def may_read_checklist(roles: Roles) -> bool:
+    """The evidence checklist (``/data-dukung/``, ``GET /api/v1/requirements/``): reviewers
+    and operators alike, and those who edit it; nobody else (404)."""
+    return is_reviewer(roles) or bool(roles.operator_of) or may_edit_checklist(roles)
+
+
 def may_view_compliance(roles: Roles) -> bool:
     """The compliance matrix (``/kepatuhan/``, ``GET /api/v1/compliance/``): reviewers."""
     return is_reviewer(roles)
@@ -74,6 +87,17 @@ def may_open_nihil(roles: Roles) -> bool:
 def may_draft(roles: Roles) -> bool:
     """Declaring nihil, creating a draft: operators of a body."""
     return bool(roles.operator_of)
+
+
+def may_view_findings(roles: Roles) -> bool:
+    """The findings (``/temuan/``, ``GET /api/v1/findings/``): reviewers all of them,
+    operators their own body's."""
+    return bool(roles.operator_of) or is_reviewer(roles)
+
+
+def may_record_findings(roles: Roles) -> bool:
+    """Recording, correcting and assessing findings: Inspektorat alone."""
+    return roles.auditor
 
 
 def reading_role(roles: Roles, body_id: int) -> str:

@@ -39,6 +39,9 @@ class Roles:
     verifier_of: frozenset[int] = field(default_factory=frozenset)
     consolidator: bool = False
     auditor: bool = False
+    # Django staff: keeps reference data such as the evidence checklist. Not a flow role:
+    # nothing in the flow, visibility or ``names()`` reads it.
+    administrator: bool = False
 
     @property
     def verifier(self) -> bool:
@@ -96,4 +99,5 @@ def roles_of(user: User | AnonymousUser) -> Roles:
         verifier_of=scoped,
         consolidator=Role.CONSOLIDATOR in groups,
         auditor=Role.AUDITOR in groups,
+        administrator=user.is_staff or user.is_superuser,
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden, Invalid
 from kla.models import Body, Submission
-from roles.permissions import reviews_every_body
+from roles.permissions import is_reviewer, reviews_every_body
 from roles.roles import VERIFY_CODENAME, Role, Roles, roles_of
 
 
@@ -40,6 +40,15 @@ def visible_to(
     qs = Submission.objects.all() if queryset is None else queryset
     q = visibility_filter(roles if roles is not None else roles_of(user))
     return qs.none() if q is None else qs.filter(q)
+
+
+def finding_filter(roles: Roles) -> Q | None:
+    """The filter on findings (any model with a ``body``) for these roles; ``None`` when
+    nothing is visible: verifiers, consolidators and auditors see every body's, operators
+    their own bodies'."""
+    if is_reviewer(roles):
+        return Q()
+    return Q(body_id__in=roles.operator_of) if roles.operator_of else None
 
 
 def body_for_operator(roles: Roles, agency: Any, *, refusal: str) -> Body:
@@ -97,6 +106,11 @@ def operators_of(submission: Submission) -> QuerySet[User]:
         .objects.filter(memberships__body=submission.body_id, is_active=True)
         .distinct()
     )
+
+
+def operators_of_body(body_id: int) -> QuerySet[User]:
+    """The active people who operate for this body (a finding's, where no submission is)."""
+    return get_user_model().objects.filter(memberships__body=body_id, is_active=True).distinct()
 
 
 def people_of(role: Role, submission: Submission) -> QuerySet[User]:

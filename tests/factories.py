@@ -19,7 +19,7 @@ from roles.models import BodyUserObjectPermission, Membership
 from roles.roles import VERIFY_CODENAME, Role
 
 __all__ = ["Membership", "Role"]  # used by tests as f.Membership and f.Role
-from workflows.services import submission_act
+from workflows.services import DECLARED_DOCUMENTS, submission_act
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = (
@@ -189,7 +189,9 @@ COMPLETE_DETAILS: dict[str, dict[str, Any]] = {
         "mou_number": "PKS-1/2025",
         "mou_date": "2025-12-10",
     },
-    "innovation": {"name": "Si Anak", "started_on": "2025-01-02", "document_kinds": ["sk"]},
+    # "other": declaring a KAK/TOR or an SK asks for a file of its kind (KEEMPAT), which helpers
+    # uploading their own files would not carry; make_draft uploads them when a test declares.
+    "innovation": {"name": "Si Anak", "started_on": "2025-01-02", "document_kinds": ["other"]},
 }
 
 
@@ -233,7 +235,14 @@ def make_draft(
         fields=values,
     )
     if with_evidence:
-        evidence_add(user=operator, submission_id=submission.pk, upload=pdf_upload())
+        # Complete means KEEMPAT too: a file of its kind for each document an innovation declares.
+        details = values["details"] if category == "innovation" else {}
+        declared = details.get("document_kinds") or []
+        kinds: list[str | None] = [
+            DECLARED_DOCUMENTS[d].value for d in declared if d in DECLARED_DOCUMENTS
+        ]
+        for kind in kinds or [None]:
+            evidence_add(user=operator, submission_id=submission.pk, upload=pdf_upload(), kind=kind)
     submission.refresh_from_db()
     return submission
 

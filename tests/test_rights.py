@@ -22,11 +22,12 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from kla.models import Evidence, Export, Submission
+from kla.models import Evidence, Export, Indicator, Requirement, Submission
 from kla.reports.exports import export_request, export_run
 from tests import factories as f
-from workflows.models import Notification
+from workflows.models import Finding, Notification
 from workflows.notifications.outbox import relay_run
+from workflows.supervision.findings import finding_create, follow_up_post
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,57 @@ def R(w: World) -> int:
     return w.returned.pk
 
 
+def _finding(w: World, title: str, *, responded: bool = False) -> Finding:
+    """A finding on the submitted submission, made once per world (the allowed person goes
+    last, so the others see it as it was); ``responded``: its body has answered."""
+    found = Finding.objects.filter(title=title).first()
+    if found is not None:
+        return found
+    finding = finding_create(
+        user=w.people["auditor"],
+        submission=w.submitted.pk,
+        title=title,
+        condition="Kondisi",
+        criteria="Kriteria",
+        recommendations=["Rekomendasi"],
+    )
+    if responded:
+        follow_up_post(
+            user=w.people["operator"],
+            finding_id=finding.pk,
+            recommendation_id=f.first(finding.recommendations.all()).pk,
+            note="Sudah",
+        )
+    return finding
+
+
+def FD(w: World) -> int:
+    return _finding(w, "Temuan").pk
+
+
+def RD(w: World) -> int:
+    return f.first(_finding(w, "Temuan").recommendations.all()).pk
+
+
+def FR(w: World) -> int:
+    return _finding(w, "Dijawab", responded=True).pk
+
+
+def RR(w: World) -> int:
+    return f.first(_finding(w, "Dijawab", responded=True).recommendations.all()).pk
+
+
+def endpoint_at(
+    method: str, name: str, path: Callable[[World], str], expect: str, data: Any = None
+) -> Right:
+    """An endpoint whose path needs a finding made lazily (``name`` is the row's id)."""
+    return Right(True, method, name, path, expect, data)
+
+
+FINDING_IN = {"agency": "dinkes", "title": "Tidak melapor", "condition": "K", "criteria": "R",
+              "recommendations": ["Ajukan"]}  # fmt: skip
+
+
 EDIT = {
     "title": "Perwali KTR (perbaikan)",
     "years": ["2025"],
@@ -99,6 +151,18 @@ EDIT = {
     "detail_enacted_on": "2025-02-01",
 }
 NIHIL = {"category": "innovation", "reason": "Belum ada"}
+REQUIREMENT_IN = {"code": "2.9", "indicator": "2", "label": "SK Gugus Tugas KLA"}
+
+
+def RQ(w: World) -> int:
+    """A requirement of the checklist no file serves, made once per world."""
+    made, _ = Requirement.objects.get_or_create(
+        instruction=w.submitted.instruction,
+        code="17.9",
+        defaults={"indicator": Indicator.objects.get(number=17), "label": "Perwali KTR"},
+    )
+    return made.pk
+
 
 # fmt: off
 PAGES = [
@@ -125,6 +189,9 @@ PAGES = [
          expect="operator 200 | auditor 200 | other_operator 404 | 302"),
     page("post", "evidence-remove", R, lambda w: w.returned_evidence.pk,
          expect="operator 302 | verifier 403 | other_operator 404 | 302"),
+    page("post", "evidence-tag", R, lambda w: w.returned_evidence.pk,
+         data=lambda w: {"kind": "data"},
+         expect="operator 302 | verifier 403 | other_operator 404 | 302"),
     page("get", "nihil", expect="operator 200 | verifier 200 | outsider 404 | 302"),
     page("post", "nihil", data=lambda w: NIHIL,
          expect="operator 302 | verifier 403 | outsider 404 | 302"),
@@ -144,8 +211,28 @@ PAGES = [
     page("get", "export-file", lambda w: w.export.pk,
          expect="consolidator 200 | verifier 404 | operator 404 | 302"),
     page("get", "compliance", expect="verifier 200 | auditor 200 | operator 404 | 302"),
+    page("get", "requirements", expect="verifier 200 | operator 200 | outsider 404 | 302"),
+    page("get", "requirement-new", expect="verifier 200 | operator 403 | outsider 404 | 302"),
+    page("post", "requirement-new", data=lambda w: REQUIREMENT_IN,
+         expect="verifier 302 | consolidator 403 | outsider 404 | 302"),
+    page("get", "requirement-edit", RQ,
+         expect="superuser 200 | auditor 403 | outsider 404 | 302"),
+    page("post", "requirement-edit", RQ, data=lambda w: REQUIREMENT_IN,
+         expect="superuser 302 | operator 403 | outsider 404 | 302"),
+    page("post", "requirement-remove", RQ,
+         expect="verifier 302 | consolidator 403 | outsider 404 | 302"),
     page("post", "instruction-choose", data=lambda w: {"instruction": "", "next": "/tugas/"},
          expect="operator 302 | - | outsider 302 | 302"),
+    page("get", "finding-list", expect="auditor 200 | verifier 200 | outsider 404 | 302"),
+    page("get", "finding-new", expect="auditor 200 | verifier 403 | outsider 404 | 302"),
+    page("post", "finding-new", data=lambda w: FINDING_IN,
+         expect="auditor 302 | verifier 403 | outsider 404 | 302"),
+    page("get", "finding-detail", FD,
+         expect="operator 200 | auditor 200 | other_operator 404 | 302"),
+    page("post", "finding-follow-up", FD, RD, data=lambda w: {f"r{RD(w)}-note": "Sudah"},
+         expect="operator 302 | auditor 403 | other_operator 404 | 302"),
+    page("post", "finding-assess", FR, RR, data=lambda w: {f"r{RR(w)}-status": "resolved"},
+         expect="auditor 302 | consolidator 403 | other_operator 404 | 302"),
     page("get", "notifications", expect="verifier 200 | - | outsider 200 | 302"),
     page("post", "notifications-read-all", expect="verifier 302 | - | outsider 302 | 302"),
     page("get", "notification-open", lambda w: w.notification.pk,
@@ -169,6 +256,9 @@ ENDPOINTS = [
              "operator 200 | auditor 200 | other_operator 404 | 401"),
     endpoint("delete", "submissions/{w.returned.pk}/evidence/{w.returned_evidence.pk}/",
              "operator 204 | verifier 403 | other_operator 404 | 401"),
+    endpoint("patch", "submissions/{w.returned.pk}/evidence/{w.returned_evidence.pk}/",
+             "operator 200 | verifier 403 | other_operator 404 | 401",
+             data=lambda w: {"kind": "data"}),
     endpoint("post", "submissions/{w.submitted.pk}/actions/",
              "verifier 200 | operator 403 | other_operator 404 | 401",
              data=lambda w: {"action": "approve"}),
@@ -183,12 +273,33 @@ ENDPOINTS = [
              data=lambda w: NIHIL),
     endpoint("get", "compliance/", "verifier 200 | auditor 200 | operator 404 | 401"),
     endpoint("get", "coverage/", "consolidator 200 | verifier 200 | operator 404 | 401"),
+    endpoint("get", "requirements/", "consolidator 200 | operator 200 | outsider 404 | 401"),
     endpoint("post", "exports/", "consolidator 201 | - | operator 403 | 401",
              data=lambda w: {"kind": "rekap_xlsx"}),
     endpoint("get", "exports/{w.export.pk}/",
              "consolidator 200 | verifier 404 | operator 404 | 401"),
     endpoint("get", "exports/{w.export.pk}/download/",
              "consolidator 200 | auditor 404 | operator 404 | 401"),
+    endpoint("get", "findings/", "operator 200 | verifier 200 | outsider 404 | 401"),
+    endpoint("post", "findings/", "auditor 201 | verifier 403 | outsider 403 | 401",
+             data=lambda w: FINDING_IN),
+    endpoint_at("get", "findings/{id}/", lambda w: f"/api/v1/findings/{FD(w)}/",
+                "operator 200 | consolidator 200 | other_operator 404 | 401"),
+    endpoint_at("patch", "findings/{id}/", lambda w: f"/api/v1/findings/{FD(w)}/",
+                "auditor 200 | verifier 403 | other_operator 404 | 401",
+                data=lambda w: {"title": "Temuan"}),
+    endpoint_at("post", "findings/{id}/recommendations/",
+                lambda w: f"/api/v1/findings/{FD(w)}/recommendations/",
+                "auditor 201 | verifier 403 | other_operator 404 | 401",
+                data=lambda w: {"text": "Tambahan"}),
+    endpoint_at("post", "findings/{id}/recommendations/{rid}/follow-ups/",
+                lambda w: f"/api/v1/findings/{FD(w)}/recommendations/{RD(w)}/follow-ups/",
+                "operator 200 | auditor 403 | other_operator 404 | 401",
+                data=lambda w: {"note": "Sudah", "file": f.pdf_upload()}),
+    endpoint_at("post", "findings/{id}/recommendations/{rid}/assessment/",
+                lambda w: f"/api/v1/findings/{FR(w)}/recommendations/{RR(w)}/assessment/",
+                "auditor 200 | consolidator 403 | other_operator 404 | 401",
+                data=lambda w: {"status": "resolved"}),
     endpoint("get", "schema/", "operator 200 | - | outsider 200 | 200"),
 ]
 # fmt: on

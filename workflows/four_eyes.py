@@ -1,8 +1,9 @@
 """Four eyes, read from the trail: nobody approves, consolidates or audits what they authored.
 
 "Authored" means created, edited or submitted, as the trail records it (uploads, removals,
-submits, withdrawals included). The same facts say whether an operator may still withdraw:
-only while the newest event of the submission is their own submit or resubmit.
+changes of a file's kind or requirements, submits, withdrawals included). The same facts say
+whether an operator may still withdraw: only while the newest event of the submission is
+their own submit or resubmit.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ AUTHORING_ACTIONS = (
     "edit",
     "evidence_upload",
     "evidence_remove",
+    "evidence_tag",
     "submit",
     "resubmit",
     "withdraw",

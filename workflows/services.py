@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kla.details import missing_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
-from kla.models import Submission, SubmissionState
+from kla.models import Category, EvidenceKind, Submission, SubmissionState
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
 from workflows.flow import (
@@ -40,6 +40,30 @@ from workflows.notifications.write import notify_transition
 from workflows.sla.timers import timer_start
 from workflows.trail.append import trail_append
 
+# KEEMPAT: the documents an innovation declares (``document_kinds``) and the kind of file that
+# must carry each before it is submitted.
+DECLARED_DOCUMENTS = {"kak_tor": EvidenceKind.KAK_TOR, "sk": EvidenceKind.DECREE}
+
+
+def _declared_documents_missing(submission: Submission, kinds: set[str]) -> str:
+    """The message for an innovation whose declared KAK/TOR or SK has no file of its kind."""
+    if submission.category != Category.INNOVATION:
+        return ""
+    declared = submission.details.get("document_kinds") or []
+    missing = [
+        kind for name, kind in DECLARED_DOCUMENTS.items() if name in declared and kind not in kinds
+    ]
+    if not missing:
+        return ""
+    labels = [str(kind.label) for kind in missing]
+    named = labels[0]
+    if len(labels) == 2:
+        named = _("%(first)s dan %(second)s") % {"first": labels[0], "second": labels[1]}
+    return _(
+        "Inovasi ini menyatakan dokumen %(kinds)s: unggah berkasnya dengan jenis itu "
+        "(atau ubah jenis berkas yang sudah diunggah)."
+    ) % {"kinds": named}
+
 
 def completeness_errors(submission: Submission) -> dict[str, str]:
     """What submitting still needs, field by field."""
@@ -52,8 +76,11 @@ def completeness_errors(submission: Submission) -> dict[str, str]:
         errors["indicators"] = _("Pilih setidaknya satu indikator.")
     for name in missing_details(submission.category, submission.details):
         errors[f"details.{name}"] = _("Wajib diisi sebelum diajukan.")
-    if not submission.evidence.filter(removed_at__isnull=True).exists():
+    kinds = set(submission.evidence.filter(removed_at__isnull=True).values_list("kind", flat=True))
+    if not kinds:
         errors["evidence"] = _("Unggah setidaknya satu berkas bukti dukung.")
+    elif message := _declared_documents_missing(submission, kinds):
+        errors["evidence"] = message
     return errors
 
 
@@ -163,9 +190,21 @@ def submission_act(
     files: list[dict[str, str]] = []
     data: dict[str, Any] = {"version": submission.version}
     if action in ("submit", "resubmit"):
-        current = submission.evidence.filter(removed_at__isnull=True)
+        current = list(
+            submission.evidence.filter(removed_at__isnull=True).prefetch_related("requirements")
+        )
         files = [{"name": e.name, "sha256": e.sha256} for e in current]
         data |= {
+            # The trail's ``files`` hold name and SHA-256 only (its canonical form, which never
+            # changes meaning): each file's kind and requirements go here, in the same order.
+            "files": [
+                {
+                    "evidence": e.pk,
+                    "kind": e.kind,
+                    "requirements": sorted(r.code for r in e.requirements.all()),
+                }
+                for e in current
+            ],
             "title": submission.title,
             "description": submission.description,
             "years": submission.years,

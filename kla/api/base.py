@@ -54,7 +54,9 @@ def with_related(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
         "indicators",
         Prefetch(
             "evidence",
-            queryset=Evidence.objects.filter(removed_at__isnull=True).order_by("uploaded_at", "id"),
+            queryset=Evidence.objects.filter(removed_at__isnull=True)
+            .order_by("uploaded_at", "id")
+            .prefetch_related("requirements"),
             to_attr="current_evidence",
         ),
     )

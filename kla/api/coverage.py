@@ -32,7 +32,10 @@ class CountsSerializer(serializers.Serializer[Any]):
 
 
 class CoverageSerializer(serializers.Serializer[IndicatorCoverage]):
-    """One indicator's coverage; ``weight`` is null unless an administrator entered it."""
+    """One indicator's coverage; ``weight`` is null unless an administrator entered it.
+
+    Counts of submissions and files cover what the caller may see; ``requirements_*`` the
+    whole instruction."""
 
     number = serializers.IntegerField()
     name = serializers.CharField()
@@ -43,6 +46,16 @@ class CoverageSerializer(serializers.Serializer[IndicatorCoverage]):
     evidence = serializers.SerializerMethodField()
     agencies = serializers.ListField(child=serializers.CharField(), source="bodies")
     no_verified_evidence = serializers.BooleanField()
+    requirements_total = serializers.IntegerField(
+        help_text="Requirements of the instruction's evidence checklist under the indicator"
+    )
+    requirements_met = serializers.IntegerField(
+        help_text="Of those, the ones a current file of a verified-or-later submission serves "
+        "(the whole instruction, whoever asks)"
+    )
+    requirements_missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the requirements nobody has met yet"
+    )
 
     @extend_schema_field(CountsSerializer)
     def get_submissions(self, obj: IndicatorCoverage) -> dict[str, int]:

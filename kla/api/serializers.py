@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
-from kla.models import Body, Category, Evidence, Submission, SubmissionState
+from kla.models import Body, Category, Evidence, EvidenceKind, Submission, SubmissionState
 from kla.reports.duplicates import prime_duplicates, serialized_duplicates
 from workflows.flow import ACTIONS
 from workflows.models import Notification, TrailEvent
@@ -27,14 +27,29 @@ MAX_ID = 2**63 - 1
 
 
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
-    """One evidence file as the API shows it, with the same file elsewhere (``duplicates``)."""
+    """One evidence file as the API shows it: its kind, the codes of the requirements it serves
+    and the same file elsewhere (``duplicates``)."""
 
+    requirements = serializers.SerializerMethodField()
     duplicates = serializers.SerializerMethodField()
 
     class Meta:
         model = Evidence
-        fields = ("id", "name", "size", "sha256", "uploaded_at", "duplicates")
+        fields = (
+            "id",
+            "name",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "kind",
+            "requirements",
+            "duplicates",
+        )
         read_only_fields = fields
+
+    def get_requirements(self, obj: Evidence) -> list[str]:
+        # Reads the prefetch cache (``kla.api.base.with_related``): flat on lists.
+        return sorted(r.code for r in obj.requirements.all())
 
     def get_duplicates(self, obj: Evidence) -> list[dict[str, Any]]:
         # Only the other submissions the caller may see (kla.reports.duplicates).
@@ -208,6 +223,52 @@ class ActionSerializer(InputSerializer):
         [(action, action) for action in ACTIONS], unknown=_l("Aksi tidak dikenal; pilih dari: %s.")
     )
     note = TextField(allow_null=True, error_messages={"invalid": _l("Catatan harus berupa teks.")})
+    version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The version you saw: 409 when it changed"
+    )
+
+
+class CodeListField(serializers.ListField):
+    """A list of codes (text), with one message for anything else, null included."""
+
+    def __init__(self, *, invalid: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(child=serializers.CharField(), **kwargs)
+        self.invalid = invalid
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            raise ValidationError(str(self.invalid))
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list) or any(not isinstance(c, str) for c in data):
+            raise ValidationError(str(self.invalid))
+        return list(data)
+
+
+class PresentCodeField(CodeField):
+    """A code that may be left out but not sent null (null would not say what to keep)."""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            raise ValidationError(str(self.unknown) % ", ".join(self.choice_strings_to_values))
+        return super().validate_empty_values(data)
+
+
+class EvidenceTagSerializer(InputSerializer):
+    """``PATCH .../evidence/{eid}/``: the file's kind and the requirements it serves (the
+    codes given replace the set); what is absent stays."""
+
+    kind = PresentCodeField(
+        EvidenceKind.choices,
+        unknown=_l("Jenis bukti tidak dikenal; pilih dari: %s."),
+        required=False,
+    )
+    requirements = CodeListField(
+        invalid=_l('Kebutuhan harus berupa daftar kode, misalnya ["2.1", "2.3"].'),
+        help_text="Codes of requirements of the submission's own indicators",
+    )
     version = serializers.IntegerField(
         required=False, allow_null=True, help_text="The version you saw: 409 when it changed"
     )

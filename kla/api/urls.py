@@ -15,9 +15,11 @@ from kla.api import (
     coverage,
     evidence,
     exports,
+    findings,
     instructions,
     nihil,
     notifications,
+    requirements,
     submissions,
 )
 
@@ -63,7 +65,25 @@ urlpatterns: list[URLPattern] = [
         name="notification-read",
     ),
     path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+    path("findings/", findings.FindingListView.as_view(), name="findings"),
+    path("findings/<str:finding_id>/", findings.FindingDetailView.as_view(), name="finding"),
+    path(
+        "findings/<str:finding_id>/recommendations/",
+        findings.RecommendationListView.as_view(),
+        name="finding-recommendations",
+    ),
+    path(
+        "findings/<str:finding_id>/recommendations/<str:recommendation_id>/follow-ups/",
+        findings.FollowUpView.as_view(),
+        name="finding-follow-ups",
+    ),
+    path(
+        "findings/<str:finding_id>/recommendations/<str:recommendation_id>/assessment/",
+        findings.AssessmentView.as_view(),
+        name="finding-assessment",
+    ),
     path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
+    path("requirements/", requirements.RequirementListView.as_view(), name="requirements"),
     path("exports/", exports.ExportListView.as_view(), name="exports"),
     path("exports/<str:export_id>/", exports.ExportDetailView.as_view(), name="export"),
     path(

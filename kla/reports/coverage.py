@@ -6,6 +6,10 @@ indicators are covered, by how many submissions and current evidence files, in w
 from which bodies, and which have no verified evidence at all. No score is invented: an
 indicator's weight appears only when an administrator entered it.
 
+Against the instruction's evidence checklist (``kla.requirements``), each indicator also says how
+many of its requirements are met and which nobody has met yet: that describes the whole
+instruction whoever asks, as the national evaluation will see it.
+
 Everything is computed with a fixed number of grouped queries, whatever the number of
 indicators or submissions.
 """
@@ -23,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden
 from kla.models import Cluster, Evidence, Indicator, Instruction, Submission, SubmissionState
+from kla.requirements import requirements_by_indicator
 from roles.permissions import may_view_coverage
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
@@ -66,6 +71,8 @@ class IndicatorCoverage:
     # The same counts for each state of the flow (API identifiers), besides the groups.
     submissions_by_state: dict[str, int] = field(default_factory=_zero_states)
     evidence_by_state: dict[str, int] = field(default_factory=_zero_states)
+    # Each requirement of the checklist under the indicator: its code and whether it is met.
+    requirements: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def submissions_total(self) -> int:
@@ -84,6 +91,19 @@ class IndicatorCoverage:
     def no_verified_evidence(self) -> bool:
         return self.verified_evidence == 0
 
+    @property
+    def requirements_total(self) -> int:
+        return len(self.requirements)
+
+    @property
+    def requirements_met(self) -> int:
+        return sum(1 for _code, met in self.requirements if met)
+
+    @property
+    def requirements_missing(self) -> list[str]:
+        """The codes of the requirements nobody has met yet."""
+        return [code for code, met in self.requirements if not met]
+
 
 @dataclass
 class ClusterCoverage:
@@ -96,6 +116,14 @@ class ClusterCoverage:
     @property
     def covered(self) -> int:
         return sum(1 for i in self.indicators if not i.no_verified_evidence)
+
+    @property
+    def requirements_total(self) -> int:
+        return sum(i.requirements_total for i in self.indicators)
+
+    @property
+    def requirements_met(self) -> int:
+        return sum(i.requirements_met for i in self.indicators)
 
 
 def _visible_ids(
@@ -116,8 +144,9 @@ def coverage_compute(
     """Coverage of every indicator for one instruction (the current one unless given),
     counting only the submissions the caller may see.
 
-    Four queries in all: the indicators, submissions per indicator and state, current
-    evidence files per indicator and state, and the contributing bodies per indicator.
+    Five queries in all: the indicators, submissions per indicator and state, current
+    evidence files per indicator and state, the contributing bodies per indicator, and the
+    checklist's requirements with whether each is met.
     """
     roles = roles if roles is not None else roles_of(user)
     if not may_view_coverage(roles):
@@ -156,8 +185,10 @@ def coverage_compute(
     bodies: dict[int, set[str]] = defaultdict(set)
     for indicator_id, code in link.values_list("indicator_id", "submission__body__code").distinct():
         bodies[indicator_id].add(code)
+    checklist = requirements_by_indicator(instruction)
     for pk, row in rows.items():
         row.bodies = sorted(bodies.get(pk, ()))
+        row.requirements = checklist.get(pk, [])
     return list(rows.values())
 
 

@@ -33,7 +33,8 @@ from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.instructions import instruction_get
 from kla.models import Export, ExportKind, ExportState, Instruction
 from kla.queue import hand_over, publish
-from kla.reports.builders import build_evidence_zip, build_rekap
+from kla.reports.builders import build_rekap
+from kla.reports.package import build_evidence_zip
 from roles.permissions import may_export, reviewing_role
 from roles.roles import roles_of
 from workflows.trail.append import SYSTEM_STREAM, trail_append

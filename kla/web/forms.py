@@ -13,7 +13,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import FIELDS, YearKind
-from kla.models import Body, Category, Indicator, Instruction, Submission, SubmissionState
+from kla.models import (
+    Body,
+    Category,
+    EvidenceKind,
+    Indicator,
+    Instruction,
+    Requirement,
+    Submission,
+    SubmissionState,
+)
 
 DETAIL_PREFIX = "detail_"
 
@@ -124,10 +133,65 @@ class SubmissionForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
-class EvidenceForm(forms.Form):
-    """One evidence file; its kind and size are checked by the service and the handler."""
+def requirement_choices(submission: Submission) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The requirements of the submission's indicators, grouped by indicator ("code label")."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    rows = Requirement.objects.filter(
+        instruction_id=submission.instruction_id, indicator__submissions=submission
+    ).select_related("indicator")
+    for r in rows.order_by("indicator__number", "code"):
+        group = f"{r.indicator.number}. {r.indicator.name}"
+        groups.setdefault(group, []).append((r.code, f"{r.code} {r.label}"))
+    return list(groups.items())
+
+
+class CodesField(forms.Field):
+    """The codes ticked, as they came: the service says which are not the submission's."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+
+
+class EvidenceTagFields(forms.Form):
+    """A file's kind and the requirements it serves. Only the shape is checked here: the
+    service answers a kind or code it does not know, in the order rights come first."""
+
+    kind = forms.CharField(
+        label=_("Jenis bukti"),
+        required=False,
+        widget=forms.Select(choices=EvidenceKind.choices),
+        initial=EvidenceKind.OTHER,
+    )
+    requirements = CodesField(label=_("Kebutuhan data dukung yang dipenuhi"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        choices: list[tuple[str, list[tuple[str, str]]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``choices``: ``requirement_choices`` of the submission, read once per page."""
+        super().__init__(*args, **kwargs)
+        self.fields["requirements"].widget.choices = choices or []
+        self.has_requirements = bool(choices)
+
+
+class EvidenceForm(EvidenceTagFields):
+    """One evidence file with its kind and requirements; the file's type and size are checked
+    by the service and the handler."""
 
     file = forms.FileField(label=_("Berkas bukti dukung"), required=False)
+    field_order = ["file", "kind", "requirements"]
+
+
+class EvidenceTagForm(EvidenceTagFields):
+    """Changing a current file's kind and requirements, with the version the person saw."""
+
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class ActionForm(forms.Form):

@@ -33,7 +33,17 @@ def test_operator_uploads_a_png_and_gets_its_hash(
     response = api.as_(operator).post(url(draft, "evidence"), {"file": upload}, format="multipart")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert set(data) == {"id", "name", "size", "sha256", "uploaded_at", "duplicates"}
+    assert set(data) == {
+        "id",
+        "name",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "kind",
+        "requirements",
+        "duplicates",
+    }
+    assert (data["kind"], data["requirements"]) == ("other", [])
     assert data["duplicates"] == []
     assert data["name"] == "foto.png"
     assert data["size"] == len(f.PNG_BYTES)

@@ -53,7 +53,16 @@ def test_list_is_paginated_with_the_submission_shape(
     assert row["agency"] == "dinkes"
     assert row["indicators"] == [17]
     assert row["due_at"] is None
-    assert set(row["evidence"][0]) == {"id", "name", "size", "sha256", "uploaded_at", "duplicates"}
+    assert set(row["evidence"][0]) == {
+        "id",
+        "name",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "kind",
+        "requirements",
+        "duplicates",
+    }
     assert row["evidence"][0]["uploaded_at"][-6:] == "+07:00"
 
 

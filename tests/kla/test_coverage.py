@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 from django.urls import reverse
 
 from kla.errors import Forbidden
-from kla.models import Indicator
+from kla.models import Indicator, Requirement
 from kla.reports.coverage import coverage_by_cluster, coverage_compute
+from kla.web.views.coverage import heat_band
 from roles.roles import roles_of
 from tests import factories as f
 
@@ -117,11 +119,12 @@ def test_query_count_does_not_grow_with_the_data(
 ) -> None:
     roles = roles_of(consolidator)
     instruction = f.InstructionFactory()
-    with django_assert_num_queries(4):
+    # The indicators, submissions, files and bodies per indicator, and the checklist.
+    with django_assert_num_queries(5):
         coverage_compute(user=consolidator, roles=roles, instruction=instruction)
     for n in (1, 2, 3, 4, 5):
         make(operator, "verified", people, indicators=[n, n + 5])
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         rows = by_number(coverage_compute(user=consolidator, roles=roles, instruction=instruction))
     assert rows[1].submissions["verified"] == 1
 
@@ -242,3 +245,115 @@ def test_api_is_404_to_operators_and_outsiders(
 
 def test_api_without_credentials_is_401(anon: Any) -> None:
     assert anon.get(API).status_code == 401
+
+
+# --- requirements met (the evidence checklist) -----------------------------------------------
+
+
+@pytest.fixture
+def checklist(
+    world: dict[str, Any], other_operator: Any, people: dict[str, Any]
+) -> dict[str, Requirement]:
+    """9.1 met by Dinsos's verified file, 9.2 not; 13.1 tagged on a submitted file only;
+    17.1 of 3 met by the consolidated one; 4.1 met alone. Files are tagged directly."""
+    instruction = world["verified"].instruction
+
+    def req(code: str, number: int) -> Requirement:
+        return Requirement.objects.create(
+            instruction=instruction,
+            indicator=Indicator.objects.get(number=number),
+            code=code,
+            label=f"Kebutuhan {code}",
+        )
+
+    made = {c: req(c, int(c.split(".")[0])) for c in ("9.1", "9.2", "13.1", "17.1", "17.2", "17.3")}
+    made["4.1"] = req("4.1", 4)
+    files = {k: f.first(world[k].evidence.filter(removed_at__isnull=True)) for k in world}
+    files["verified"].requirements.add(made["9.1"])
+    files["submitted"].requirements.add(made["13.1"])
+    files["consolidated"].requirements.add(made["17.1"])
+    four = make(other_operator, "audited", people, indicators=[4])
+    f.first(four.evidence.all()).requirements.add(made["4.1"])
+    return made
+
+
+def test_each_indicator_counts_its_requirements_met_and_names_the_missing(
+    checklist: dict[str, Any], consolidator: Any
+) -> None:
+    rows = by_number(coverage_compute(user=consolidator))
+    assert (rows[9].requirements_total, rows[9].requirements_met) == (2, 1)
+    assert rows[9].requirements_missing == ["9.2"]
+    assert (rows[13].requirements_total, rows[13].requirements_met) == (1, 0)
+    assert (rows[17].requirements_total, rows[17].requirements_met) == (3, 1)
+    assert rows[17].requirements_missing == ["17.2", "17.3"]
+    assert (rows[4].requirements_total, rows[4].requirements_met) == (1, 1)
+    assert (rows[1].requirements_total, rows[1].requirements_missing) == (0, [])
+    clusters = {c.code: c for c in coverage_by_cluster(list(rows.values()))}
+    assert (clusters["k2"].requirements_total, clusters["k2"].requirements_met) == (2, 1)
+    assert (clusters["k3"].requirements_total, clusters["k3"].requirements_met) == (4, 1)
+    assert (
+        clusters["kelembagaan"].requirements_total,
+        clusters["kelembagaan"].requirements_met,
+    ) == (0, 0)
+
+
+def test_requirements_met_are_the_whole_instructions_whoever_asks(
+    checklist: dict[str, Any], body: Any
+) -> None:
+    # A verifier of Dinkes alone does not see Dinsos's verified file, yet 9.1 is met.
+    scoped = f.make_scoped_verifier([body], "verifikator-dinkes")
+    rows = by_number(coverage_compute(user=scoped))
+    assert rows[9].submissions_total == 0
+    assert rows[9].requirements_met == 1
+
+
+def test_api_rows_carry_the_requirements(
+    checklist: dict[str, Any], consolidator: Any, api: Any
+) -> None:
+    data = api.as_(consolidator).get(API).json()
+    row = next(r for r in data["results"] if r["number"] == 17)
+    assert row["requirements_total"] == 3
+    assert row["requirements_met"] == 1
+    assert row["requirements_missing"] == ["17.2", "17.3"]
+    first = next(r for r in data["results"] if r["number"] == 1)
+    assert (first["requirements_total"], first["requirements_met"]) == (0, 0)
+
+
+def test_the_heat_map_colours_each_indicator_by_the_share_met(
+    checklist: dict[str, Any], consolidator: Any
+) -> None:
+    html = logged_in(consolidator).get(reverse("coverage")).content.decode()
+    cells = re.findall(r'<a class="heat-cell (heat-[a-z0-9]+)" href="/cakupan/(\d+)/"', html)
+    bands = {int(n): band for band, n in cells}
+    assert len(cells) == len(bands) == 24  # each cell links to its drill-down
+    assert bands[4] == "heat-full"
+    assert bands[9] == "heat-mid"  # 1 of 2
+    assert bands[17] == "heat-low"  # 1 of 3
+    assert bands[13] == "heat-0"
+    assert bands[1] == "heat-none"
+    for band in ("heat-none", "heat-0", "heat-low", "heat-mid", "heat-full"):
+        assert f'<span class="heat-swatch {band}">' in html  # the legend
+    assert "3 dari 7 kebutuhan data dukung terpenuhi" in html
+
+
+def test_heat_bands_by_share() -> None:
+    assert [heat_band(m, t) for m, t in [(0, 0), (0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]] == [
+        "heat-none",
+        "heat-0",
+        "heat-low",
+        "heat-mid",
+        "heat-mid",
+        "heat-full",
+    ]
+
+
+def test_drill_down_lists_the_indicators_requirements_met_or_missing(
+    checklist: dict[str, Any], consolidator: Any
+) -> None:
+    html = logged_in(consolidator).get(reverse("coverage-indicator", args=[9])).content.decode()
+    section = html.split("Kebutuhan data dukung", 1)[1]
+    row_1 = section[section.index(">9.1<") :].split("</tr>", 1)[0]
+    row_2 = section[section.index(">9.2<") :].split("</tr>", 1)[0]
+    assert "Terpenuhi" in row_1 and "Dinas Sosial" in row_1
+    assert "Belum terpenuhi" in row_2
+    assert "1 dari 2 terpenuhi" in section

@@ -16,8 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from kla.models import Evidence, Export, ExportState, Submission
-from kla.reports import builders as export_builders
-from kla.reports import exports
+from kla.reports import exports, package
 from kla.reports.exports import export_request, export_run, exports_requeue_stale
 from kla.reports.tasks import run_export
 from workflows.models import TrailEvent
@@ -26,6 +25,8 @@ from .world import logged_in, make, real_indicators, unique_pdf
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/exports/"
+# The package's members that are not evidence files.
+LISTS = ("README.txt", "manifest.csv", "ringkasan.csv", "ringkasan.xlsx")
 
 
 @pytest.fixture
@@ -158,17 +159,19 @@ def test_evidence_package_holds_verified_files_with_a_matching_manifest(
 
     included = [world["program"], world["regulation"], world["audited"]]
     expected = Evidence.objects.filter(submission__in=included, removed_at__isnull=True)
-    assert sorted(int(r["evidence_id"]) for r in manifest) == sorted(e.pk for e in expected)
-    files = [n for n in package.namelist() if n not in ("manifest.csv", "README.txt")]
+    assert {int(r["evidence"]) for r in manifest} == {e.pk for e in expected}
+    # No file names a requirement: each sits under lainnya of each of its indicators.
+    assert len(manifest) == sum(e.submission.indicators.count() for e in expected)
+    files = [n for n in package.namelist() if n not in LISTS]
     assert sorted(files) == sorted(r["path"] for r in manifest)
     for row in manifest:
-        evidence = Evidence.objects.get(pk=row["evidence_id"])
+        evidence = Evidence.objects.get(pk=row["evidence"])
         content = package.read(row["path"])
         assert hashlib.sha256(content).hexdigest() == row["sha256"] == evidence.sha256
         assert int(row["size"]) == len(content) == evidence.size
-        assert row["original_name"] == evidence.name
+        assert row["file_name"] == evidence.name
         assert row["status"] == "ok"
-        submit = TrailEvent.objects.get(submission_id=row["submission_id"], action="submit")
+        submit = TrailEvent.objects.get(submission_id=row["submission"], action="submit")
         assert {"name": evidence.name, "sha256": row["sha256"]} in submit.files
 
 
@@ -181,17 +184,23 @@ def test_evidence_package_layout_is_cluster_indicator_body(
     client = api.as_(consolidator)
     detail = request_done(client, "evidence_zip", django_capture_on_commit_callbacks)
     _package, manifest = read_package(download(client, detail))
-    program = [r for r in manifest if int(r["submission_id"]) == world["program"].pk]
-    assert len(program) == 2
+    program = [r for r in manifest if int(r["submission"]) == world["program"].pk]
+    assert len(program) == 4  # two files, each under lainnya of indicators 6 and 17
     for row in program:
-        # Supports 6 and 17: stored once, under the lowest-numbered indicator.
-        assert row["path"].startswith("klaster-i-hak-sipil-dan-kebebasan/06-partisipasi-anak")
-        assert row["path"].split("/")[2] == "dinkes"
-        assert row["indicators"] == "6;17"
-        assert row["primary_indicator"] == "6"
-    (regulation,) = [r for r in manifest if int(r["submission_id"]) == world["regulation"].pk]
+        cluster, indicator, requirement, body, _name = row["path"].split("/")
+        assert (requirement, body, row["requirement"]) == ("lainnya", "dinkes", "")
+        if row["indicator"] == "6":
+            assert (cluster, indicator) == (
+                "klaster-i-hak-sipil-dan-kebebasan",
+                "06-partisipasi-anak-forum-anak",
+            )
+        else:
+            assert cluster == "klaster-iii-kesehatan-dasar-dan-kesejahteraan"
+            assert indicator.startswith("17-kawasan-tanpa-rokok")
+    assert sorted(r["indicator"] for r in program) == ["17", "17", "6", "6"]
+    (regulation,) = [r for r in manifest if int(r["submission"]) == world["regulation"].pk]
     assert regulation["path"].startswith("klaster-v-perlindungan-khusus/21-")
-    assert regulation["path"].split("/")[2] == "dinsos"
+    assert regulation["path"].split("/")[2:4] == ["lainnya", "dinsos"]
 
 
 def test_a_file_missing_from_storage_is_listed_not_fatal(
@@ -203,7 +212,7 @@ def test_a_file_missing_from_storage_is_listed_not_fatal(
     detail = request_done(client, "evidence_zip", django_capture_on_commit_callbacks)
     assert detail["state"] == "done"
     _package, manifest = read_package(download(client, detail))
-    (row,) = [r for r in manifest if int(r["evidence_id"]) == gone.pk]
+    (row,) = [r for r in manifest if int(r["evidence"]) == gone.pk]
     assert row["status"] == "missing"
     assert row["path"] == ""
 
@@ -457,8 +466,8 @@ def test_package_query_keeps_to_verified_and_beyond(
     world: dict[str, Any], consolidator: Any
 ) -> None:
     states = set(
-        Submission.objects.filter(
-            evidence__in=export_builders.package_evidence(consolidator)
-        ).values_list("state", flat=True)
+        Submission.objects.filter(evidence__in=package.package_evidence(consolidator)).values_list(
+            "state", flat=True
+        )
     )
     assert states == {"verified", "consolidated", "audited"}

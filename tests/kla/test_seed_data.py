@@ -26,7 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kla.models import Body, Instruction, Submission
-from kla.reports.builders import build_evidence_zip
+from kla.reports.package import build_evidence_zip
 from kla.seed import seed_metro
 from tests import factories as f
 from tests.kla.pages_support import as_, detail_url

@@ -3,6 +3,15 @@
 from workflows.models.heartbeat import Heartbeat
 from workflows.models.notifications import Notification
 from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
+from workflows.models.supervision import (
+    Finding,
+    FindingStatus,
+    FollowUpEntry,
+    FollowUpFile,
+    FollowUpKind,
+    Recommendation,
+    RecommendationStatus,
+)
 from workflows.models.trail import GENESIS_HASH, TrailEvent, TrailStream
 
 __all__ = [
@@ -10,9 +19,16 @@ __all__ = [
     "CalendarDay",
     "DayKind",
     "Escalation",
+    "Finding",
+    "FindingStatus",
+    "FollowUpEntry",
+    "FollowUpFile",
+    "FollowUpKind",
     "Heartbeat",
     "NihilDeclaration",
     "Notification",
+    "Recommendation",
+    "RecommendationStatus",
     "Reminder",
     "Timer",
     "TrailEvent",

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _l
 from kla.models import Body, Submission, SubmissionState
 from kla.queue import publish_on_commit
 from roles.roles import Role
-from roles.selectors import operators_of
+from roles.selectors import members_of_group, operators_of, operators_of_body
 from workflows.duties import people_waited_for
 from workflows.flow import duty_roles
 from workflows.models import Notification
@@ -103,6 +103,40 @@ def notify_transition(
         )
         if row is not None:
             rows.append(row)
+    created = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in created if row.pk is not None]
+    if ids:
+        publish_on_commit(EMAIL_TASK, ids)
+    return ids
+
+
+def notify_supervision(
+    *,
+    body: Body,
+    to_body: bool,
+    kind: str,
+    title: str,
+    message: str,
+    submission: Submission | None,
+    actor: User,
+) -> list[int]:
+    """A finding's notices (DESIGN, "Supervision"): to the body (its operators, or its own
+    address when it has none) or to Inspektorat's auditors; never to the actor."""
+    rows: list[Notification] = []
+    if to_body:
+        people = list(operators_of_body(body.pk))
+        if not people:
+            row = body_address_row(
+                body, kind=kind, title=title, message=message, submission=submission
+            )
+            rows.extend([row] if row is not None else [])
+    else:
+        people = list(members_of_group(Role.AUDITOR))
+    rows.extend(
+        Notification(user=person, kind=kind, submission=submission, title=title, message=message)
+        for person in people
+        if person.pk != actor.pk
+    )
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:

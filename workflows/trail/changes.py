@@ -113,12 +113,18 @@ def _show(value: Any) -> str:
 
 
 def _record(*, action: str, data: dict[str, Any], note: str) -> None:
+    actor = current_actor.get()
+    # P3AP2KB's verifiers keep the evidence checklist; everything else here is an
+    # administrator's (or, with no person, the system's).
+    role = Role.ADMIN
+    if action.startswith("requirement_") and actor is not None and not actor.is_staff:
+        role = Role.VERIFIER
     with transaction.atomic():
         trail_append(
             stream=SYSTEM_STREAM,
             action=action,
-            actor=current_actor.get(),
-            role=Role.ADMIN,
+            actor=actor,
+            role=role,
             note=note,
             data=data,
         )

@@ -21,6 +21,7 @@ ACTION_LABELS: dict[str, Any] = {
     "edit": _("Diubah"),
     "evidence_upload": _("Unggah bukti dukung"),
     "evidence_remove": _("Bukti dukung dikeluarkan"),
+    "evidence_tag": _("Jenis/kebutuhan bukti diubah"),
     "evidence_download": _("Unduh bukti dukung"),
     "submit": _("Diajukan"),
     "withdraw": _("Ditarik kembali"),

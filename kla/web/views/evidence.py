@@ -1,4 +1,5 @@
-"""Evidence files of a submission: upload (413 while it streams in), removal, download.
+"""Evidence files of a submission: upload (413 while it streams in), kind and requirements,
+removal, download.
 
 Refusals other than 403 and 404 show the submission page again with the message.
 """
@@ -15,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from kla.drafting import evidence_add, evidence_download, evidence_remove
+from kla.drafting import evidence_add, evidence_download, evidence_remove, evidence_tag
 from kla.errors import Invalid, ServiceError, TooLarge
 from kla.models import Submission
-from kla.web.forms import EvidenceForm
+from kla.web.forms import EvidenceForm, EvidenceTagForm, requirement_choices
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal
 from kla.web.views.common import visible_submission
 from kla.web.views.submissions import detail_page
@@ -40,11 +41,15 @@ def _show_refusals_on_the_submission(request: AuthenticatedHttpRequest, pk: int)
 
 
 def _upload(request: AuthenticatedHttpRequest, submission: Submission) -> HttpResponse:
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, choices=requirement_choices(submission))
     if not form.is_valid():
         return detail_page(request, submission, status=400, evidence_form=form)
     evidence = evidence_add(
-        user=request.user, submission_id=submission.pk, upload=form.cleaned_data.get("file")
+        user=request.user,
+        submission_id=submission.pk,
+        upload=form.cleaned_data.get("file"),
+        kind=form.cleaned_data.get("kind") or None,
+        requirements=form.cleaned_data.get("requirements") or [],
     )
     messages.success(request, _("Berkas %(name)s diunggah.") % {"name": evidence.name})
     return redirect("submission-detail", pk=submission.pk)
@@ -79,6 +84,31 @@ def evidence_delete(request: AuthenticatedHttpRequest, pk: int, eid: int) -> Htt
     _show_refusals_on_the_submission(request, pk)
     evidence = evidence_remove(user=request.user, submission_id=submission.pk, evidence_id=eid)
     messages.success(request, _("Berkas %(name)s dikeluarkan.") % {"name": evidence.name})
+    return redirect("submission-detail", pk=submission.pk)
+
+
+@login_required
+@require_POST
+def evidence_tag_change(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpResponse:
+    """Change a current file's kind and the requirements it serves (the ticked ones replace
+    the set), with the version the page showed."""
+    submission = visible_submission(request, pk)
+    _show_refusals_on_the_submission(request, pk)
+    form = EvidenceTagForm(request.POST)
+    if not form.is_valid():
+        errors = {key: [str(m) for m in msgs] for key, msgs in form.errors.items()}
+        return detail_page(request, submission, status=400, errors=errors)
+    evidence = evidence_tag(
+        user=request.user,
+        submission_id=submission.pk,
+        evidence_id=eid,
+        kind=form.cleaned_data.get("kind") or None,
+        requirements=form.cleaned_data.get("requirements") or [],
+        version=form.cleaned_data.get("version"),
+    )
+    messages.success(
+        request, _("Jenis dan kebutuhan berkas %(name)s disimpan.") % {"name": evidence.name}
+    )
     return redirect("submission-detail", pk=submission.pk)
 
 

@@ -30,7 +30,14 @@ from kla.evidence import ACCEPTED_LABEL
 from kla.instructions import instruction_get
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
-from kla.web.forms import ActionForm, EvidenceForm, FilterForm, SubmissionForm
+from kla.web.forms import (
+    ActionForm,
+    EvidenceForm,
+    EvidenceTagForm,
+    FilterForm,
+    SubmissionForm,
+    requirement_choices,
+)
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
 from kla.web.views.common import list_rows, visible_submission
 from kla.web.views.instructions import page_instruction
@@ -72,6 +79,8 @@ FIELD_LABELS = {
     "indicators": _l("Indikator"),
     "evidence": _l("Bukti dukung"),
     "file": _l("Berkas"),
+    "kind": _l("Jenis bukti"),
+    "requirements": _l("Kebutuhan data dukung"),
     "note": _l("Catatan"),
     "action": _l("Aksi"),
     "version": _l("Versi"),
@@ -153,20 +162,43 @@ def detail_page(
                 "failed": failed_action == action,
             }
         )
-    evidence = list(submission.evidence.select_related("uploaded_by"))
+    evidence = list(
+        submission.evidence.select_related("uploaded_by").prefetch_related("requirements")
+    )
+    current = [e for e in evidence if e.current]
     # The same file handed in elsewhere, as far as this person can see (kla.reports.duplicates).
-    annotate_duplicates(user=request.user, evidence=[e for e in evidence if e.current], roles=roles)
+    annotate_duplicates(user=request.user, evidence=current, roles=roles)
+    choices = requirement_choices(submission) if can_edit else []
+    # While editable, each file has a small form to change its kind and requirements.
+    files = [
+        (
+            e,
+            EvidenceTagForm(
+                initial={
+                    "kind": e.kind,
+                    "requirements": [r.code for r in e.requirements.all()],
+                    "version": submission.version,
+                },
+                choices=choices,
+                auto_id=f"id_tag{e.pk}_%s",
+            )
+            if can_edit
+            else None,
+        )
+        for e in current
+    ]
     context: dict[str, Any] = {
         "submission": submission,
         "details": _detail_display(submission),
         "indicators": list(submission.indicators.order_by("number")),
-        "current_evidence": [e for e in evidence if e.current],
+        "current_evidence": current,
+        "current_files": files,
         "removed_evidence": [e for e in evidence if not e.current],
         "events": list(submission.trail.order_by("seq")),
         "chain": submission_chain_for(roles=roles, submission=submission),
         "buttons": buttons,
         "can_edit": can_edit,
-        "evidence_form": evidence_form or EvidenceForm(),
+        "evidence_form": evidence_form or EvidenceForm(choices=choices),
         "accepted": _accepted_help(),
         "missing": _labelled_errors(
             submission.category, {k: [v] for k, v in completeness_errors(submission).items()}

@@ -1,0 +1,348 @@
+"""Inspektorat's findings: the list and recording one, one finding and its correction, adding
+a recommendation, a body's follow-up and an auditor's assessment.
+
+``GET``, ``POST /api/v1/findings/``; ``GET``, ``PATCH .../findings/{id}/``; ``POST
+.../findings/{id}/recommendations/``; ``POST .../recommendations/{rid}/follow-ups/`` (multipart
+or JSON: ``note``, repeated ``file``); ``POST .../recommendations/{rid}/assessment/``. The
+rules and their order are ``workflows.supervision.findings``'s; this checks shapes only.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kla.api.base import SafeJSONParser, caller, valid_input
+from kla.api.instructions import requested_scope
+from kla.api.serializers import InputSerializer, TextField, json_object, object_id
+from kla.models import Body
+from roles.permissions import may_view_findings
+from roles.roles import Roles, roles_of
+from workflows.models import (
+    Finding,
+    FindingStatus,
+    FollowUpEntry,
+    Recommendation,
+    RecommendationStatus,
+)
+from workflows.supervision.findings import (
+    finding_correct,
+    finding_create,
+    findings_visible_to,
+    follow_up_post,
+    recommendation_assess,
+    with_history,
+    with_status,
+)
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class HistorySerializer(serializers.ModelSerializer[FollowUpEntry]):
+    """One follow-up or assessment, with the files of a follow-up (name and SHA-256)."""
+
+    actor = serializers.CharField(source="actor.username", read_only=True)
+    # Plain strings, not enums: these names collide with the evidence's in the schema.
+    kind = serializers.CharField(read_only=True, help_text="follow_up or assessment")
+    status = serializers.CharField(read_only=True, help_text="the status after this step")
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUpEntry
+        fields = ("kind", "at", "actor", "status", "note", "files")
+        read_only_fields = fields
+
+    def get_files(self, obj: FollowUpEntry) -> list[dict[str, str]]:
+        return [{"name": f.name, "sha256": f.sha256} for f in obj.files.all()]
+
+
+class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
+    """One recommendation, where its follow-up stands and how it got there."""
+
+    status = serializers.CharField(read_only=True, help_text="open, responded, in_progress, ...")
+    history = HistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Recommendation
+        fields = ("id", "text", "status", "due_at", "history")
+        read_only_fields = fields
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    """A finding as DESIGN's "Interfaces" lists it."""
+
+    agency = serializers.CharField(source="body.code", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open or closed")
+    recommendations = RecommendationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = (
+            "id",
+            "instruction",
+            "agency",
+            "submission",
+            "title",
+            "condition",
+            "criteria",
+            "cause",
+            "effect",
+            "created_at",
+            "due_at",
+            "status",
+            "recommendations",
+        )
+        read_only_fields = fields
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+class FindingEditSerializer(InputSerializer):
+    """``PATCH .../findings/{id}/``: the fields given change (the service limits lengths)."""
+
+    title = TextField()
+    condition = TextField()
+    criteria = TextField()
+    cause = TextField()
+    effect = TextField()
+
+
+class FindingCreateSerializer(FindingEditSerializer):
+    """A finding on a submission or on a body (exactly one), with its recommendations."""
+
+    instruction = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": _l("Instruksi harus berupa id (bilangan bulat).")},
+    )
+    agency = TextField(allow_null=True, help_text="Body code, for a finding on a body")
+    submission = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": _l("Pengajuan harus berupa id (bilangan bulat).")},
+    )
+    recommendations = serializers.ListField(child=TextField(), required=False)
+
+
+class RecommendationAddSerializer(InputSerializer):
+    """``{text}``: one more recommendation, while the finding's are all open."""
+
+    text = TextField()
+
+
+class FollowUpInputSerializer(InputSerializer):
+    """``{note}``, with repeated multipart ``file`` fields."""
+
+    note = TextField(allow_null=True)
+
+
+class AssessmentSerializer(InputSerializer):
+    """``{status, note}``: ``resolved``, ``in_progress`` (note) or ``unresolvable`` (reason)."""
+
+    status = TextField(help_text="resolved, in_progress or unresolvable")
+    note = TextField(allow_null=True)
+
+
+class FindingFilterSerializer(serializers.Serializer[Any]):
+    """The list's filters; an unknown value is refused with what is accepted."""
+
+    instruction = serializers.CharField(required=False)
+    agency = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    recommendation_status = serializers.CharField(required=False)
+
+    def validate_status(self, value: str) -> str:
+        if value not in FindingStatus.values:
+            raise ValidationError(
+                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(FindingStatus.values)
+            )
+        return value
+
+    def validate_recommendation_status(self, value: str) -> str:
+        if value not in RecommendationStatus.values:
+            raise ValidationError(
+                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(RecommendationStatus.values)
+            )
+        return value
+
+    def validate_agency(self, value: str) -> str:
+        if not Body.objects.filter(code=value).exists():
+            raise ValidationError(_("Kode perangkat tidak dikenal: %s.") % value)
+        return value
+
+
+FILTERS = [
+    OpenApiParameter("instruction", str, description="An instruction id; every one when absent"),
+    OpenApiParameter("agency", str, description="Body code"),
+    OpenApiParameter("status", str, description="open or closed"),
+    OpenApiParameter("recommendation_status", str, description="open, responded, ..."),
+]
+FOLLOW_UP_FORM = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {
+            "note": {"type": "string"},
+            "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class FindingAPIView(GenericAPIView[Finding]):
+    """Base: the findings the caller sees, loaded with their history, rendered re-read."""
+
+    serializer_class = FindingSerializer
+    parser_classes = [SafeJSONParser]
+
+    @cached_property
+    def roles(self) -> Roles:
+        return roles_of(caller(self.request))
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        return with_history(findings_visible_to(self.roles))
+
+    def load(self, finding_id: str) -> Finding:
+        finding = self.get_queryset().filter(pk=object_id(finding_id)).first()
+        if finding is None:
+            raise NotFound(_("Temuan tidak ditemukan."))
+        return finding
+
+    def respond(self, finding_id: int, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=finding_id)).data, code)
+
+
+class FindingListView(FindingAPIView):
+    """The findings the caller may see (filtered), and recording one (Inspektorat)."""
+
+    @extend_schema(
+        operation_id="findings_list", parameters=FILTERS, responses=FindingSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        if not may_view_findings(self.roles):
+            raise NotFound(_("Tidak ditemukan."))
+        filters = FindingFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = self.get_queryset()
+        # Findings outlive their instruction: every instruction unless one is named.
+        scope = requested_scope(request, default_all=True)
+        if scope is not None:
+            queryset = queryset.filter(instruction=scope)
+        values = filters.validated_data
+        if "agency" in values:
+            queryset = queryset.filter(body__code=values["agency"])
+        if "status" in values:
+            queryset = with_status(queryset, values["status"])
+        if "recommendation_status" in values:
+            queryset = queryset.filter(
+                recommendations__status=values["recommendation_status"]
+            ).distinct()
+        page = self.paginate_queryset(queryset.order_by("-created_at", "-id"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
+    def post(self, request: Request) -> Response:
+        data = valid_input(FindingCreateSerializer, request)
+        finding = finding_create(
+            user=caller(request),
+            submission=data.get("submission"),
+            agency=data.get("agency"),
+            instruction=data.get("instruction"),
+            title=data.get("title", ""),
+            condition=data.get("condition", ""),
+            criteria=data.get("criteria", ""),
+            cause=data.get("cause", ""),
+            effect=data.get("effect", ""),
+            recommendations=data.get("recommendations", []),
+        )
+        return self.respond(finding.pk, status.HTTP_201_CREATED)
+
+
+class FindingDetailView(FindingAPIView):
+    """One finding; PATCH corrects it (its auditor, while every recommendation is open)."""
+
+    def get(self, request: Request, finding_id: str) -> Response:
+        return Response(self.get_serializer(self.load(finding_id)).data)
+
+    @extend_schema(request=FindingEditSerializer)
+    def patch(self, request: Request, finding_id: str) -> Response:
+        finding = self.load(finding_id)
+        fields = valid_input(FindingEditSerializer, request)
+        finding_correct(user=caller(request), finding_id=finding.pk, fields=fields)
+        return self.respond(finding.pk)
+
+
+class RecommendationListView(FindingAPIView):
+    """Add a recommendation to a finding while all of its are open (a correction)."""
+
+    @extend_schema(request=RecommendationAddSerializer, responses={201: FindingSerializer})
+    def post(self, request: Request, finding_id: str) -> Response:
+        finding = self.load(finding_id)
+        data = valid_input(RecommendationAddSerializer, request)
+        finding_correct(
+            user=caller(request),
+            finding_id=finding.pk,
+            add_recommendations=[data.get("text", "")],
+        )
+        return self.respond(finding.pk, status.HTTP_201_CREATED)
+
+
+class FollowUpView(FindingAPIView):
+    """The body's follow-up: a note and files (413 past EVIDENCE_MAX_MB, as evidence)."""
+
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+
+    @extend_schema(request=FOLLOW_UP_FORM | {"application/json": FollowUpInputSerializer})
+    def post(self, request: Request, finding_id: str, recommendation_id: str) -> Response:
+        finding = self.load(finding_id)
+        rid = object_id(recommendation_id)
+        uploads = request.FILES.getlist("file")  # parses the body: the size flag is set now
+        too_large = bool(getattr(request._request, "evidence_too_large", False))
+        raw: Any = request.data
+        # A multipart body is a QueryDict whose files sit beside the fields: the note alone.
+        fields = json_object(
+            {key: raw.get(key) for key in raw if key != "file"} if hasattr(raw, "getlist") else raw
+        )
+        data = FollowUpInputSerializer(data=fields)
+        data.is_valid(raise_exception=True)
+        follow_up_post(
+            user=caller(request),
+            finding_id=finding.pk,
+            recommendation_id=rid,
+            note=data.validated_data.get("note"),
+            uploads=uploads,
+            too_large=too_large,
+        )
+        return self.respond(finding.pk)
+
+
+class AssessmentView(FindingAPIView):
+    """Inspektorat's assessment of a recommendation's follow-up."""
+
+    @extend_schema(request=AssessmentSerializer)
+    def post(self, request: Request, finding_id: str, recommendation_id: str) -> Response:
+        finding = self.load(finding_id)
+        rid = object_id(recommendation_id)
+        data = valid_input(AssessmentSerializer, request)
+        recommendation_assess(
+            user=caller(request),
+            finding_id=finding.pk,
+            recommendation_id=rid,
+            status=data.get("status"),
+            note=data.get("note"),
+        )
+        return self.respond(finding.pk)

@@ -1,0 +1,1 @@
+"""Inspektorat's supervision: findings, their recommendations and the follow-up of each."""
