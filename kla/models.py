@@ -410,10 +410,13 @@ class Evidence(models.Model):
 
 
 class ExportKind(models.TextChoices):
-    """What BAPPERIDA can take away: the recap workbook or the package of evidence files."""
+    """What reviewers can take away: the recap workbook, the package of evidence files, the
+    compliance matrix and the follow-up matrix of findings."""
 
     REKAP_XLSX = "rekap_xlsx", _("Rekap pengajuan (XLSX)")
     EVIDENCE_ZIP = "evidence_zip", _("Paket bukti dukung (ZIP)")
+    COMPLIANCE_XLSX = "compliance_xlsx", _("Matriks kepatuhan (XLSX)")
+    FINDINGS_XLSX = "findings_xlsx", _("Matriks tindak lanjut temuan (XLSX)")
 
 
 class ExportState(models.TextChoices):

@@ -139,6 +139,7 @@ TEMPLATES = [
                     "finding_tags",
                     "kla_consolidation",
                     "kla_tags",
+                    "monitoring_tags",
                     "sla_tags",
                     "trail_tags",
                 )

@@ -100,6 +100,12 @@ def may_record_findings(roles: Roles) -> bool:
     return roles.auditor
 
 
+def may_view_followup_matrix(roles: Roles) -> bool:
+    """The follow-up matrix (``/temuan/matriks/``, ``GET /api/v1/findings/matrix/``, the
+    ``findings_xlsx`` export): reviewers; an operator, like anybody else, gets 404."""
+    return is_reviewer(roles)
+
+
 def reading_role(roles: Roles, body_id: int) -> str:
     """The role a person reads a submission of this body in, for its trail event."""
     if roles.operates(body_id):
@@ -149,3 +155,25 @@ def scope_of(roles: Roles, role: Role) -> frozenset[int] | None:
     if role == Role.VERIFIER and not roles.verifier_everywhere:
         return roles.verifier_of
     return None
+
+
+def may_view_monitoring(roles: Roles) -> bool:
+    """Monitoring notes (``/monitoring/``, ``GET /api/v1/monitoring-notes/``): reviewers all of
+    them, operators their own body's."""
+    return bool(roles.operator_of) or is_reviewer(roles)
+
+
+def may_monitor(roles: Roles) -> bool:
+    """Writing monitoring notes and reminding a body by hand (Diktum KELIMA): P3AP2KB's
+    verifiers (a scoped one within their bodies) and BAPPERIDA's consolidators."""
+    return roles.verifier or roles.consolidator
+
+
+def monitoring_role(roles: Roles, body_id: int) -> str:
+    """The role someone monitors this body in: a verifier of it first, else consolidator;
+    empty when they may not monitor it (a scoped verifier outside their bodies)."""
+    if roles.verifies(body_id):
+        return Role.VERIFIER
+    if roles.consolidator:
+        return Role.CONSOLIDATOR
+    return ""

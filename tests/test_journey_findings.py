@@ -102,3 +102,9 @@ def test_a_finding_is_followed_up_and_closed_in_the_browser(live_server: Any, pa
     expect(page.locator(".headline .finding-status")).to_have_text("Selesai")
     page.get_by_role("link", name="Temuan", exact=True).first.click()
     expect(page.locator("table.findings tbody tr").first).to_contain_text("Selesai")
+    # The follow-up matrix shows the body's finding closed, both recommendations resolved.
+    page.goto(f"{base}/temuan/matriks/")
+    row = page.locator("table tbody tr", has_text="Dinas Kesehatan")
+    expect(row).to_contain_text("Selesai")
+    expect(row.locator("td.status-resolved")).to_have_text("2")
+    expect(row.locator("td.status-open")).to_have_text("0")

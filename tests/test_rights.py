@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from kla.models import Evidence, Export, Indicator, Requirement, Submission
 from kla.reports.exports import export_request, export_run
 from tests import factories as f
-from workflows.models import Finding, Notification
+from workflows.models import Finding, FollowUpFile, Notification
 from workflows.notifications.outbox import relay_run
 from workflows.supervision.findings import finding_create, follow_up_post
 
@@ -111,6 +111,7 @@ def _finding(w: World, title: str, *, responded: bool = False) -> Finding:
             finding_id=finding.pk,
             recommendation_id=f.first(finding.recommendations.all()).pk,
             note="Sudah",
+            uploads=[f.pdf_upload("tindak-lanjut.pdf")],
         )
     return finding
 
@@ -125,6 +126,12 @@ def RD(w: World) -> int:
 
 def FR(w: World) -> int:
     return _finding(w, "Dijawab", responded=True).pk
+
+
+def FF(w: World) -> int:
+    """The file the body sent with its answer to the "Dijawab" finding."""
+    finding = _finding(w, "Dijawab", responded=True)
+    return f.first(FollowUpFile.objects.filter(entry__recommendation__finding=finding)).pk
 
 
 def RR(w: World) -> int:
@@ -151,6 +158,7 @@ EDIT = {
     "detail_enacted_on": "2025-02-01",
 }
 NIHIL = {"category": "innovation", "reason": "Belum ada"}
+NOTE_IN = {"agency": "dinkes", "note": "Lengkapi SK gugus tugas"}
 REQUIREMENT_IN = {"code": "2.9", "indicator": "2", "label": "SK Gugus Tugas KLA"}
 
 
@@ -211,6 +219,11 @@ PAGES = [
     page("get", "export-file", lambda w: w.export.pk,
          expect="consolidator 200 | verifier 404 | operator 404 | 302"),
     page("get", "compliance", expect="verifier 200 | auditor 200 | operator 404 | 302"),
+    page("post", "compliance-remind", data=lambda w: {"agency": "dinkes"},
+         expect="consolidator 302 | auditor 403 | operator 404 | 302"),
+    page("get", "monitoring", expect="operator 200 | verifier 200 | outsider 404 | 302"),
+    page("post", "monitoring", data=lambda w: NOTE_IN,
+         expect="verifier 302 | auditor 403 | outsider 404 | 302"),
     page("get", "requirements", expect="verifier 200 | operator 200 | outsider 404 | 302"),
     page("get", "requirement-new", expect="verifier 200 | operator 403 | outsider 404 | 302"),
     page("post", "requirement-new", data=lambda w: REQUIREMENT_IN,
@@ -224,11 +237,14 @@ PAGES = [
     page("post", "instruction-choose", data=lambda w: {"instruction": "", "next": "/tugas/"},
          expect="operator 302 | - | outsider 302 | 302"),
     page("get", "finding-list", expect="auditor 200 | verifier 200 | outsider 404 | 302"),
+    page("get", "finding-matrix", expect="auditor 200 | verifier 200 | operator 404 | 302"),
     page("get", "finding-new", expect="auditor 200 | verifier 403 | outsider 404 | 302"),
     page("post", "finding-new", data=lambda w: FINDING_IN,
          expect="auditor 302 | verifier 403 | outsider 404 | 302"),
     page("get", "finding-detail", FD,
          expect="operator 200 | auditor 200 | other_operator 404 | 302"),
+    page("get", "finding-file", FR, FF,
+         expect="auditor 200 | consolidator 200 | other_operator 404 | 302"),
     page("post", "finding-follow-up", FD, RD, data=lambda w: {f"r{RD(w)}-note": "Sudah"},
          expect="operator 302 | auditor 403 | other_operator 404 | 302"),
     page("post", "finding-assess", FR, RR, data=lambda w: {f"r{RR(w)}-status": "resolved"},
@@ -272,6 +288,11 @@ ENDPOINTS = [
     endpoint("post", "nihil/", "operator 201 | verifier 403 | outsider 403 | 401",
              data=lambda w: NIHIL),
     endpoint("get", "compliance/", "verifier 200 | auditor 200 | operator 404 | 401"),
+    endpoint("post", "compliance/reminders/", "verifier 201 | auditor 403 | outsider 403 | 401",
+             data=lambda w: {"agency": "dinkes"}),
+    endpoint("get", "monitoring-notes/", "operator 200 | consolidator 200 | outsider 404 | 401"),
+    endpoint("post", "monitoring-notes/", "consolidator 201 | auditor 403 | operator 403 | 401",
+             data=lambda w: NOTE_IN),
     endpoint("get", "coverage/", "consolidator 200 | verifier 200 | operator 404 | 401"),
     endpoint("get", "requirements/", "consolidator 200 | operator 200 | outsider 404 | 401"),
     endpoint("post", "exports/", "consolidator 201 | - | operator 403 | 401",
@@ -281,10 +302,14 @@ ENDPOINTS = [
     endpoint("get", "exports/{w.export.pk}/download/",
              "consolidator 200 | auditor 404 | operator 404 | 401"),
     endpoint("get", "findings/", "operator 200 | verifier 200 | outsider 404 | 401"),
+    endpoint("get", "findings/matrix/", "auditor 200 | consolidator 200 | operator 404 | 401"),
     endpoint("post", "findings/", "auditor 201 | verifier 403 | outsider 403 | 401",
              data=lambda w: FINDING_IN),
     endpoint_at("get", "findings/{id}/", lambda w: f"/api/v1/findings/{FD(w)}/",
                 "operator 200 | consolidator 200 | other_operator 404 | 401"),
+    endpoint_at("get", "findings/{id}/files/{fid}/",
+                lambda w: f"/api/v1/findings/{FR(w)}/files/{FF(w)}/",
+                "auditor 200 | operator 200 | other_operator 404 | 401"),
     endpoint_at("patch", "findings/{id}/", lambda w: f"/api/v1/findings/{FD(w)}/",
                 "auditor 200 | verifier 403 | other_operator 404 | 401",
                 data=lambda w: {"title": "Temuan"}),

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -36,6 +37,7 @@ from workflows.models import (
     Recommendation,
     RecommendationStatus,
 )
+from workflows.supervision.files import follow_up_file_download
 from workflows.supervision.findings import (
     finding_correct,
     finding_create,
@@ -63,8 +65,9 @@ class HistorySerializer(serializers.ModelSerializer[FollowUpEntry]):
         fields = ("kind", "at", "actor", "status", "note", "files")
         read_only_fields = fields
 
-    def get_files(self, obj: FollowUpEntry) -> list[dict[str, str]]:
-        return [{"name": f.name, "sha256": f.sha256} for f in obj.files.all()]
+    def get_files(self, obj: FollowUpEntry) -> list[dict[str, Any]]:
+        # ``id`` names the file for its download: GET .../findings/{id}/files/{file id}/.
+        return [{"id": f.pk, "name": f.name, "sha256": f.sha256} for f in obj.files.all()]
 
 
 class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
@@ -346,3 +349,20 @@ class AssessmentView(FindingAPIView):
             note=data.get("note"),
         )
         return self.respond(finding.pk)
+
+
+class FollowUpFileView(FindingAPIView):
+    """Download a file a body sent with a follow-up; every download is a trail event."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, finding_id: str, file_id: str) -> FileResponse:
+        found = follow_up_file_download(
+            user=caller(request), finding_id=object_id(finding_id), file_id=object_id(file_id)
+        )
+        try:
+            handle = found.file.open("rb")
+        except OSError:
+            raise NotFound(_("Berkas tidak ditemukan di penyimpanan.")) from None
+        return FileResponse(
+            handle, as_attachment=True, filename=found.name, content_type=found.content_type
+        )

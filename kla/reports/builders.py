@@ -156,6 +156,20 @@ def write_table(
     For small tables (a summary of 24 indicators); each text stays text, never a formula.
     """
     workbook = Workbook(write_only=True)
+    table_sheet(workbook, title=title, header=header, rows=rows, widths=widths)
+    workbook.save(out)
+
+
+def table_sheet(
+    workbook: Workbook,
+    *,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[int],
+) -> WriteOnlyWorksheet:
+    """One more sheet of ``write_table``'s kind in a write-only workbook, for workbooks of
+    several tables (the follow-up matrix and its findings)."""
     sheet = workbook.create_sheet(title=title[:31])
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -164,4 +178,4 @@ def write_table(
     sheet.append([_cell(sheet, h) for h in header])
     for row in rows:
         sheet.append([_cell(sheet, _text(v) if isinstance(v, str) else v) for v in row])
-    workbook.save(out)
+    return sheet

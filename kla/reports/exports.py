@@ -34,6 +34,8 @@ from kla.instructions import instruction_get
 from kla.models import Export, ExportKind, ExportState, Instruction
 from kla.queue import hand_over, publish
 from kla.reports.builders import build_rekap
+from kla.reports.compliance_xlsx import build_compliance
+from kla.reports.findings import build_findings
 from kla.reports.package import build_evidence_zip
 from roles.permissions import may_export, reviewing_role
 from roles.roles import roles_of
@@ -56,6 +58,11 @@ Builder = Callable[..., None]
 BUILDERS: dict[str, tuple[Builder, str]] = {
     ExportKind.REKAP_XLSX: (build_rekap, "rekap-kla-{instruction}-{stamp}.xlsx"),
     ExportKind.EVIDENCE_ZIP: (build_evidence_zip, "bukti-dukung-kla-{instruction}-{stamp}.zip"),
+    ExportKind.FINDINGS_XLSX: (
+        build_findings,
+        "matriks-tindak-lanjut-{instruction}-{stamp}.xlsx",
+    ),
+    ExportKind.COMPLIANCE_XLSX: (build_compliance, "matriks-kepatuhan-{instruction}-{stamp}.xlsx"),
 }
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from kla.models import Submission
 from tests import factories as f
-from workflows.models import Finding, FollowUpFile
+from workflows.models import Finding, FollowUpFile, TrailEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_follow_up_multipart_with_a_file_then_assessment(
     history = response.json()["recommendations"][0]["history"]
     digest = hashlib.sha256(f.PDF_BYTES).hexdigest()
     assert history[0]["kind"] == "follow_up" and history[0]["actor"] == "op-dinkes"
-    assert history[0]["files"] == [
+    assert [{k: v for k, v in e.items() if k != "id"} for e in history[0]["files"]] == [
         {"name": "a.pdf", "sha256": digest},
         {"name": "b.pdf", "sha256": digest},
     ]
@@ -225,3 +225,28 @@ def test_pages_record_follow_up_and_assess(
     assert assessed.status_code == 302
     listing = inspector.get("/temuan/").content.decode()
     assert "Selesai" in listing
+
+
+def test_the_auditor_downloads_a_follow_up_file_and_the_trail_records_it(
+    client_of: Any, auditor: User, operator: User, other_operator: User, audited: Submission
+) -> None:
+    finding = create(client_of(auditor), audited).json()
+    sent = client_of(operator).post(
+        rec_url(finding, 0, "follow-ups"),
+        {"note": "Terlampir", "file": [f.pdf_upload("sk.pdf")]},
+        format="multipart",
+    )
+    file_id = sent.json()["recommendations"][0]["history"][0]["files"][0]["id"]
+    url = f"/api/v1/findings/{finding['id']}/files/{file_id}/"
+    response = client_of(auditor).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == f.PDF_BYTES
+    event = TrailEvent.objects.filter(action="follow_up_download").get()
+    assert event.actor == auditor and event.role == "auditor"
+    assert event.files == [{"name": "sk.pdf", "sha256": hashlib.sha256(f.PDF_BYTES).hexdigest()}]
+    # Another body's operator does not see the finding, nor a file of another finding.
+    assert client_of(other_operator).get(url).status_code == 404
+    assert (
+        client_of(auditor).get(f"/api/v1/findings/{finding['id']}/files/999999/").status_code == 404
+    )
+    assert TrailEvent.objects.filter(action="follow_up_download").count() == 1

@@ -1,6 +1,8 @@
 """The engine's records, one module a subject; Django registers them all with this app."""
 
+from workflows.models.followup import NoticeKind, RecommendationNotice
 from workflows.models.heartbeat import Heartbeat
+from workflows.models.monitoring import ManualReminder, MonitoringNote
 from workflows.models.notifications import Notification
 from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
 from workflows.models.supervision import (
@@ -25,9 +27,13 @@ __all__ = [
     "FollowUpFile",
     "FollowUpKind",
     "Heartbeat",
+    "ManualReminder",
+    "MonitoringNote",
     "NihilDeclaration",
+    "NoticeKind",
     "Notification",
     "Recommendation",
+    "RecommendationNotice",
     "RecommendationStatus",
     "Reminder",
     "Timer",

@@ -38,6 +38,7 @@ from workflows.models import Escalation, NihilDeclaration, Notification, Reminde
 from workflows.notifications.outbox import outbox_send
 from workflows.notifications.write import body_address_owed, body_address_row
 from workflows.sla.calendar import WorkCalendar
+from workflows.sla.followup import follow_up_escalations_send, follow_up_reminders_send
 from workflows.trail.append import trail_append
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class SweepResult:
     escalations: int = 0
     reminders: int = 0
     emails: int = 0
+    # Findings' recommendations (``workflows.sla.followup``).
+    follow_up_reminders: int = 0
+    follow_up_escalations: int = 0
 
 
 def sla_sweep(*, now: dt.datetime | None = None, send_emails: bool = True) -> SweepResult:
@@ -65,6 +69,8 @@ def sla_sweep(*, now: dt.datetime | None = None, send_emails: bool = True) -> Sw
     result = SweepResult()
     result.escalations = escalations_send(now=now)
     result.reminders = reminders_send(now=now)
+    result.follow_up_escalations = follow_up_escalations_send(now=now)
+    result.follow_up_reminders = follow_up_reminders_send(now=now)
     if send_emails:
         result.emails = outbox_send()
     return result

@@ -33,6 +33,15 @@ ACTION_LABELS: dict[str, Any] = {
     "nihil": _("Nihil dinyatakan"),
     "reminder": _("Pengingat"),
     "escalation": _("Eskalasi"),
+    "monitoring_note": _("Catatan monitoring"),
+    "manual_reminder": _("Pengingat manual"),
+    "finding_create": _("Temuan dicatat"),
+    "finding_correct": _("Temuan dikoreksi"),
+    "follow_up": _("Tindak lanjut dikirim"),
+    "assessment": _("Tindak lanjut dinilai"),
+    "follow_up_download": _("Berkas tindak lanjut diunduh"),
+    "follow_up_reminder": _("Pengingat tindak lanjut"),
+    "follow_up_escalation": _("Eskalasi tindak lanjut"),
     "export_download": _("Ekspor diunduh"),
 }
 

@@ -34,6 +34,9 @@ TRAIL_ACTION_LABELS: dict[str, Any] = {
     "calendar_day_add": _("Hari kalender ditambah"),
     "calendar_day_change": _("Hari kalender diubah"),
     "calendar_day_remove": _("Hari kalender dihapus"),
+    "requirement_create": _("Kebutuhan data dukung ditambah"),
+    "requirement_change": _("Kebutuhan data dukung diubah"),
+    "requirement_remove": _("Kebutuhan data dukung dihapus"),
 }
 
 

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -25,9 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kla.errors import Forbidden, Invalid, ServiceError, TooLarge
 from kla.models import Body, Submission
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
-from roles.permissions import may_record_findings, may_view_findings
+from roles.permissions import may_record_findings, may_view_findings, may_view_followup_matrix
 from roles.selectors import visible_to
 from workflows.models import Finding, FindingStatus, RecommendationStatus
+from workflows.supervision.files import follow_up_file_download
 from workflows.supervision.findings import (
     NOTE_MAX,
     RECOMMENDATION_MAX,
@@ -132,6 +134,7 @@ def finding_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "status": status,
             "statuses": FindingStatus.choices,
             "may_record": may_record_findings(request_roles(request)),
+            "may_see_matrix": may_view_followup_matrix(request_roles(request)),
         },
     )
 
@@ -322,3 +325,17 @@ def finding_assess(request: AuthenticatedHttpRequest, pk: int, rid: int) -> Http
     )
     messages.success(request, _("Penilaian dicatat."))
     return redirect("finding-detail", pk=finding.pk)
+
+
+@login_required
+@require_GET
+def finding_file(request: AuthenticatedHttpRequest, pk: int, fid: int) -> HttpResponseBase:
+    """Download a follow-up's file; every download is written to the trail."""
+    found = follow_up_file_download(user=request.user, finding_id=pk, file_id=fid)
+    try:
+        handle = found.file.open("rb")
+    except OSError:
+        raise Http404(_("Berkas tidak ditemukan di penyimpanan.")) from None
+    return FileResponse(
+        handle, as_attachment=True, filename=found.name, content_type=found.content_type
+    )

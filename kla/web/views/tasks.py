@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
@@ -18,6 +19,7 @@ from kla.web.views.instructions import page_instruction
 from roles.permissions import holds, may_draft
 from roles.roles import Role
 from workflows.duties import DUTY_ROLES, waiting_for
+from workflows.supervision.matrix import recommendations_waiting
 
 # The heading of each role's section, in the order of ``workflows.duties.DUTY_ROLES``.
 SECTION_TITLES = {
@@ -26,6 +28,12 @@ SECTION_TITLES = {
     Role.CONSOLIDATOR: _l("Siap dikonsolidasi"),
     Role.AUDITOR: _l("Siap diaudit"),
 }
+# The findings' recommendations waiting for the person (DESIGN, "Supervision").
+FOLLOW_UP_TITLES = {
+    Role.OPERATOR: _l("Rekomendasi temuan yang perlu ditindaklanjuti"),
+    Role.AUDITOR: _l("Tindak lanjut menunggu penilaian Anda"),
+}
+FOLLOW_UP_ROWS = 100
 
 
 def _within(qs: QuerySet[Submission], scope: Instruction | None) -> QuerySet[Submission]:
@@ -47,11 +55,23 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         for role in DUTY_ROLES
         if holds(roles, role)
     ]
+    follow_ups = [
+        {
+            "title": FOLLOW_UP_TITLES[role],
+            "role": role,
+            "rows": list(
+                (qs if scope is None else qs.filter(finding__instruction=scope))[:FOLLOW_UP_ROWS]
+            ),
+        }
+        for role, qs in recommendations_waiting(roles).items()
+    ]
     return render(
         request,
         "kla/tasks.html",
         {
             "sections": sections,
+            "follow_ups": follow_ups,
+            "now": timezone.now(),
             "categories": Category.choices if may_draft(roles) else [],
         },
     )

@@ -42,5 +42,6 @@ class Command(BaseCommand):
         result = sla_sweep(now=now, send_emails=not options["no_email"])
         self.stdout.write(
             f"escalations: {result.escalations}, reminders: {result.reminders}, "
-            f"emails: {result.emails}"
+            f"follow-up reminders: {result.follow_up_reminders}, "
+            f"follow-up escalations: {result.follow_up_escalations}, emails: {result.emails}"
         )
