@@ -167,6 +167,18 @@ def submission_act(
     note = note.strip()
     if note_of(transition) == NOTE_REQUIRED and not note:
         raise Invalid({"note": _("Catatan (alasan) wajib diisi untuk aksi ini.")})
+    if (
+        action in ("submit", "resubmit")
+        and not submission.instruction.addressees.filter(pk=submission.body_id).exists()
+    ):
+        # Only an addressee answers an instruction: a body taken out of the addressees after
+        # it drafted keeps its draft but cannot hand it in.
+        raise Invalid(
+            {
+                "agency": _("%(body)s tidak termasuk yang dituju instruksi %(label)s.")
+                % {"body": submission.body.name, "label": submission.instruction.label}
+            }
+        )
     if needs_complete(transition):
         errors = completeness_errors(submission)
         if errors:

@@ -316,6 +316,11 @@ class FollowUpView(FindingAPIView):
         uploads = request.FILES.getlist("file")  # parses the body: the size flag is set now
         too_large = bool(getattr(request._request, "evidence_too_large", False))
         raw: Any = request.data
+        if hasattr(raw, "getlist") and len(raw.getlist("file")) > len(uploads):
+            # A ``file`` sent as text, not as a file: refused rather than dropped.
+            raise ValidationError({"file": [_("Kirim berkas sebagai unggahan (multipart).")]})
+        if hasattr(raw, "getlist") and len(raw.getlist("note")) > 1:
+            raise ValidationError({"note": [_("Kirim satu catatan saja.")]})
         # A multipart body is a QueryDict whose files sit beside the fields: the note alone.
         fields = json_object(
             {key: raw.get(key) for key in raw if key != "file"} if hasattr(raw, "getlist") else raw

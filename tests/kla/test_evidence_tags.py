@@ -417,6 +417,8 @@ def test_a_file_taken_out_does_not_hold_an_indicator(
     )
     evidence_remove(user=operator, submission_id=draft.pk, evidence_id=tagged.pk)
     submission_update(user=operator, submission_id=draft.pk, fields={"indicators": [2]})
+    draft.refresh_from_db()
+    assert list(draft.indicators.values_list("number", flat=True)) == [2]
 
 
 # --- four eyes --------------------------------------------------------------------------------

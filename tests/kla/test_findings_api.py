@@ -250,3 +250,24 @@ def test_the_auditor_downloads_a_follow_up_file_and_the_trail_records_it(
         client_of(auditor).get(f"/api/v1/findings/{finding['id']}/files/999999/").status_code == 404
     )
     assert TrailEvent.objects.filter(action="follow_up_download").count() == 1
+
+
+def test_a_file_sent_as_text_or_a_second_note_is_refused_not_dropped(
+    client_of: Any, auditor: User, operator: User, audited: Submission
+) -> None:
+    finding = create(client_of(auditor), audited).json()
+    as_text = client_of(operator).post(
+        rec_url(finding, 0, "follow-ups"),
+        {"note": "Ini", "file": "bukan-berkas"},
+        format="multipart",
+    )
+    assert as_text.status_code == 400
+    assert list(as_text.json()) == ["file"]
+    two_notes = client_of(operator).post(
+        rec_url(finding, 0, "follow-ups"), {"note": ["satu", "dua"]}, format="multipart"
+    )
+    assert two_notes.status_code == 400
+    assert list(two_notes.json()) == ["note"]
+    assert not FollowUpFile.objects.exists()
+    detail = client_of(operator).get(f"/api/v1/findings/{finding['id']}/").json()
+    assert detail["recommendations"][0]["history"] == []

@@ -493,3 +493,18 @@ class TestAdmin:
         r = client.post(f"/admin/kla/instruction/{instruction.pk}/change/", data)
         assert r.status_code == 200
         assert Instruction.current() == instruction
+
+
+def test_a_body_taken_out_of_the_addressees_keeps_its_draft_but_cannot_submit_it(
+    operator: User, body: Body
+) -> None:
+    from workflows.services import submission_act
+
+    draft = f.make_draft(operator)
+    draft.instruction.addressees.remove(body)
+    with pytest.raises(Invalid) as refused:
+        submission_act(user=operator, submission_id=draft.pk, action="submit")
+    assert refused.value.errors == {
+        "agency": ["Dinas Kesehatan tidak termasuk yang dituju instruksi 2/2026."]
+    }
+    assert Submission.objects.get(pk=draft.pk).state == "draft"
