@@ -186,14 +186,25 @@ def submission_create(
     return submission
 
 
-def _locked_for_operator(user: User, submission_id: int, version: Any = None) -> Submission:
-    """Load, lock and check that the caller may change this submission now."""
+def _locked_for_operator(
+    user: User, submission_id: int, version: Any = None, *, evidence_id: int | None = None
+) -> Submission:
+    """Load, lock and check that the caller may change this submission now.
+
+    ``evidence_id``: the change is to one of its current files, which must exist (404 comes
+    before 403 and 409, as for the submission itself).
+    """
     roles = roles_of(user)
     submission = (
         visible_to(user, roles).select_for_update(of=("self",)).filter(pk=submission_id).first()
     )
     if submission is None:
         raise NotVisible(_("Pengajuan tidak ditemukan."))
+    if (
+        evidence_id is not None
+        and not submission.evidence.filter(pk=evidence_id, removed_at__isnull=True).exists()
+    ):
+        raise NotVisible(_("Berkas tidak ditemukan."))
     if not roles.operates(submission.body_id):
         raise Forbidden(
             _("Hanya operator %(body)s yang dapat mengubahnya.") % {"body": submission.body.name}
@@ -490,7 +501,7 @@ def evidence_tag(
     Like any edit: only while the submission is editable (409), ``version`` bumped, a trail
     event that counts as authoring for four eyes. A change to nothing writes nothing.
     """
-    submission = _locked_for_operator(user, submission_id, version)
+    submission = _locked_for_operator(user, submission_id, version, evidence_id=evidence_id)
     evidence = submission.evidence.filter(pk=evidence_id, removed_at__isnull=True).first()
     if evidence is None:
         raise NotVisible(_("Berkas tidak ditemukan."))
@@ -529,7 +540,7 @@ def evidence_tag(
 @transaction.atomic
 def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
     """Take a file out of the current set; it stays stored and in the trail."""
-    submission = _locked_for_operator(user, submission_id)
+    submission = _locked_for_operator(user, submission_id, evidence_id=evidence_id)
     evidence = submission.evidence.filter(pk=evidence_id, removed_at__isnull=True).first()
     if evidence is None:
         raise NotVisible(_("Berkas tidak ditemukan."))

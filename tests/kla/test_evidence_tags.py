@@ -587,3 +587,14 @@ def test_the_list_keeps_its_query_count_when_files_carry_requirements(
     many, count = _list_queries(api, operator)
     assert count == 12
     assert many == few
+
+
+def test_an_unknown_file_is_404_even_when_the_submission_is_locked(
+    api: Any, operator: User, submitted: Submission
+) -> None:
+    base = f"/api/v1/submissions/{submitted.pk}/evidence/999999/"
+    assert api.as_(operator).patch(base, {"kind": "decree"}, format="json").status_code == 404
+    assert api.as_(operator).delete(base).status_code == 404
+    known = f.first(submitted.evidence.all())
+    url = f"/api/v1/submissions/{submitted.pk}/evidence/{known.pk}/"
+    assert api.as_(operator).patch(url, {"kind": "decree"}, format="json").status_code == 409
