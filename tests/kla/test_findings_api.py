@@ -271,3 +271,33 @@ def test_a_file_sent_as_text_or_a_second_note_is_refused_not_dropped(
     assert not FollowUpFile.objects.exists()
     detail = client_of(operator).get(f"/api/v1/findings/{finding['id']}/").json()
     assert detail["recommendations"][0]["history"] == []
+
+
+def test_a_value_of_the_wrong_type_is_asked_after_the_role_and_the_status(
+    client_of: Any, auditor: User, operator: User, verifier: User, audited: Submission
+) -> None:
+    """DESIGN's order: role 403 and status 409 come before a bad note's 400."""
+    finding = create(client_of(auditor), audited).json()
+    follow_ups = rec_url(finding, 0, "follow-ups")
+    assessment = rec_url(finding, 0, "assessment")
+    assert client_of(verifier).post(follow_ups, {"note": 5}, format="json").status_code == 403
+    wrong = {"status": "resolved", "note": 5}
+    assert client_of(operator).post(assessment, wrong, format="json").status_code == 403
+    assert client_of(operator).post(follow_ups, {"note": "Sudah"}, format="json").status_code == 200
+    edit = f"/api/v1/findings/{finding['id']}/"
+    assert client_of(auditor).patch(edit, {"title": 5}, format="json").status_code == 409
+    assert (
+        client_of(auditor).post(assessment, {"status": "resolved"}, format="json").status_code
+        == 200
+    )
+    assert client_of(operator).post(follow_ups, {"note": 5}, format="json").status_code == 409
+    # With rights and status in order, the note's type is what is refused.
+    fresh = create(client_of(auditor), audited).json()
+    bad = client_of(operator).post(rec_url(fresh, 0, "follow-ups"), {"note": 5}, format="json")
+    assert bad.status_code == 400
+    assert list(bad.json()) == ["note"]
+    unknown = client_of(operator).post(
+        rec_url(fresh, 0, "follow-ups"), {"note": "x", "warna": 1}, format="json"
+    )
+    assert unknown.status_code == 400
+    assert list(unknown.json()) == ["warna"]
