@@ -31,6 +31,7 @@ install-dev: $(VENV)/.dev
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_metro --demo-users --password '$(DEMO_PASSWORD)'
+	$(PY) manage.py trail_keygen
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Demo accounts: admin, verifikator, verifikator2, bapperida, inspektorat, op-<kode> (password: $(DEMO_PASSWORD))"
 	scripts/demo.sh

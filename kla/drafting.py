@@ -37,6 +37,7 @@ from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
 from workflows.sla.timers import timer_start
 from workflows.trail.append import trail_append
+from workflows.trail.fixity import evidence_intact
 
 EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
 INDICATOR_COUNT = 24
@@ -563,9 +564,13 @@ def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evid
     return evidence
 
 
-@transaction.atomic
 def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
-    """Record that the caller reads a file (the trail shows who read personal data)."""
+    """Record that the caller reads a file (the trail shows who read personal data).
+
+    The file is hashed first, outside the transaction: one whose bytes differ from its
+    upload event, or that is missing, is refused with 409 saying why, its failure recorded
+    in a transaction of its own and no download recorded (``workflows.trail.fixity``).
+    """
     roles = roles_of(user)
     submission = visible_to(user, roles).filter(pk=submission_id).first()
     if submission is None:
@@ -573,16 +578,18 @@ def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Ev
     evidence = submission.evidence.filter(pk=evidence_id).first()
     if evidence is None:
         raise NotVisible(_("Berkas tidak ditemukan."))
-    trail_append(
-        stream=submission.stream,
-        action="evidence_download",
-        actor=user,
-        role=reading_role(roles, submission.body_id),
-        from_state=submission.state,
-        to_state=submission.state,
-        files=[_file_entry(evidence)],
-        data={"evidence": evidence.pk},
-        submission=submission,
-        body=submission.body,
-    )
+    evidence_intact(evidence)
+    with transaction.atomic():
+        trail_append(
+            stream=submission.stream,
+            action="evidence_download",
+            actor=user,
+            role=reading_role(roles, submission.body_id),
+            from_state=submission.state,
+            to_state=submission.state,
+            files=[_file_entry(evidence)],
+            data={"evidence": evidence.pk},
+            submission=submission,
+            body=submission.body,
+        )
     return evidence

@@ -411,12 +411,14 @@ class Evidence(models.Model):
 
 class ExportKind(models.TextChoices):
     """What reviewers can take away: the recap workbook, the package of evidence files, the
-    compliance matrix and the follow-up matrix of findings."""
+    compliance matrix and the follow-up matrix of findings; and Inspektorat the trail bundle
+    (the whole log up to a checkpoint cut for it, of no instruction)."""
 
     REKAP_XLSX = "rekap_xlsx", _("Rekap pengajuan (XLSX)")
     EVIDENCE_ZIP = "evidence_zip", _("Paket bukti dukung (ZIP)")
     COMPLIANCE_XLSX = "compliance_xlsx", _("Matriks kepatuhan (XLSX)")
     FINDINGS_XLSX = "findings_xlsx", _("Matriks tindak lanjut temuan (XLSX)")
+    TRAIL_BUNDLE = "trail_bundle", _("Bundel jejak (JSON Lines)")
 
 
 class ExportState(models.TextChoices):

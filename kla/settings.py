@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -286,6 +288,37 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-exports": {
         "task": "kla.tasks.requeue_stale_exports",
         "schedule": float(RELAY_SECONDS),
+    },
+    # Fixity of stored files: each WIB day (CELERY_TIMEZONE) its seventh of the evidence and
+    # follow-up files is hashed against their upload events, so every file within a week.
+    "evidence-fixity": {
+        "task": "workflows.tasks.fixity_check_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
+
+# The trail's log (workflows.trail): a Merkle tree over every event, sequenced every minute,
+# and checkpoints signed with an Ed25519 key kept in a file, never in the database
+# (``manage.py trail_keygen`` writes one). Each checkpoint is also written to
+# TRAIL_CHECKPOINT_DIR (write-once storage in production).
+TRAIL_ORIGIN = os.environ.get("TRAIL_ORIGIN", "") or (
+    (urlsplit(SITE_URL).hostname or "localhost") + "/kla-trail"
+)
+TRAIL_SIGNING_KEY_FILE = Path(
+    os.environ.get("TRAIL_SIGNING_KEY_FILE", VAR_DIR / "trail-signing.key")
+)
+TRAIL_CHECKPOINT_DIR = Path(os.environ.get("TRAIL_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
+TRAIL_CHECKPOINT_SECONDS = envint("TRAIL_CHECKPOINT_SECONDS", 900)
+TRAIL_SEQUENCE_SECONDS = envint("TRAIL_SEQUENCE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE |= {
+    "trail-sequence": {
+        "task": "workflows.tasks.trail_sequence",
+        "schedule": float(TRAIL_SEQUENCE_SECONDS),
+    },
+    # Cut when the tree grew; also mails each day's last checkpoint to every auditor.
+    "trail-checkpoint": {
+        "task": "workflows.tasks.trail_checkpoint",
+        "schedule": float(TRAIL_CHECKPOINT_SECONDS),
     },
 }
 

@@ -73,6 +73,13 @@ def may_export_trail(roles: Roles) -> bool:
     return roles.auditor
 
 
+def may_prove_every_event(roles: Roles) -> bool:
+    """Asking the log's inclusion proof of any event (``GET /api/v1/trail/proof/inclusion/``):
+    Inspektorat and BAPPERIDA. Everybody else asks only for the events of the submissions
+    they see. A proof discloses hashes alone, never what the event says."""
+    return roles.auditor or roles.consolidator
+
+
 def may_read_every_stream(roles: Roles) -> bool:
     """Reading the body and system streams (memberships, roles, reminders, exports) besides
     the streams of the submissions the person sees: Inspektorat, who reads everything."""

@@ -8,18 +8,38 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from kla.celery import app as celery_app
 from roles.roles import Role
+from workflows.trail.note import Signer
 
 from . import factories as f
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Test runners flush between transactional tests; a deployment never sets this.
+os.environ.setdefault("TRAIL_FLUSH_ALLOWED", "1")
+
+
+@pytest.fixture(scope="session")
+def trail_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One signing key for the session's checkpoints (``trail_keygen``'s format)."""
+    path = tmp_path_factory.mktemp("trail-key") / "trail-signing.key"
+    path.write_text(Signer.generate(django_settings.TRAIL_ORIGIN).serialise(), encoding="ascii")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _trail_key(settings: Any, tmp_path: Any, trail_key_file: Path) -> None:
+    """Checkpoints are signed with the session's key and written into the test's folder."""
+    settings.TRAIL_SIGNING_KEY_FILE = trail_key_file
+    settings.TRAIL_CHECKPOINT_DIR = tmp_path / "checkpoints"
 
 
 @pytest.fixture(autouse=True)

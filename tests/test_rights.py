@@ -25,9 +25,10 @@ from rest_framework.test import APIClient
 from kla.models import Evidence, Export, Indicator, Requirement, Submission
 from kla.reports.exports import export_request, export_run
 from tests import factories as f
-from workflows.models import Finding, FollowUpFile, Notification
+from workflows.models import Finding, FollowUpFile, Notification, TrailEvent
 from workflows.notifications.outbox import relay_run
 from workflows.supervision.findings import finding_create, follow_up_post
+from workflows.trail.checkpoints import checkpoint_cut
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +146,39 @@ def endpoint_at(
     return Right(True, method, name, path, expect, data)
 
 
+def CP(w: World) -> int:
+    """The size of a checkpoint of the world as it is (cut when the tree grew since the last)."""
+    checkpoint = checkpoint_cut()
+    assert checkpoint is not None
+    return checkpoint.tree_size
+
+
+def EV(w: World) -> int:
+    """The submitted submission's first event, in a checkpoint."""
+    CP(w)
+    return f.first(TrailEvent.objects.filter(submission=w.submitted).order_by("seq")).pk
+
+
+def after_cut(path: str) -> Callable[[World], str]:
+    """An endpoint's path, once a checkpoint of the world is stored."""
+
+    def cut_then(w: World) -> str:
+        CP(w)
+        return path
+
+    return cut_then
+
+
+def inclusion(stream: Callable[[World], str]) -> Callable[[World], str]:
+    """The inclusion proof of an event with ``seq`` 1, once a checkpoint holds it."""
+
+    def path(w: World) -> str:
+        CP(w)
+        return f"/api/v1/trail/proof/inclusion/?stream={stream(w)}&seq=1"
+
+    return path
+
+
 FINDING_IN = {"agency": "dinkes", "title": "Tidak melapor", "condition": "K", "criteria": "R",
               "recommendations": ["Ajukan"]}  # fmt: skip
 
@@ -206,6 +240,9 @@ PAGES = [
     page("get", "trail-list", expect="auditor 200 | verifier 200 | operator 404 | 302"),
     page("get", "trail-download", lambda w: "csv",
          expect="auditor 200 | consolidator 403 | operator 404 | 302"),
+    page("get", "trail-proof", EV,
+         expect="operator 200 | auditor 200 | other_operator 404 | 302"),
+    page("post", "trail-bundle", expect="auditor 302 | consolidator 403 | operator 404 | 302"),
     page("get", "coverage", expect="consolidator 200 | auditor 200 | operator 404 | 302"),
     page("get", "coverage-indicator", lambda w: 17,
          expect="consolidator 200 | verifier 200 | operator 404 | 302"),
@@ -216,6 +253,8 @@ PAGES = [
     page("get", "exports", expect="consolidator 200 | auditor 200 | operator 403 | 302"),
     page("post", "exports", data=lambda w: {"kind": "rekap_xlsx"},
          expect="consolidator 302 | - | operator 403 | 302"),
+    page("post", "exports", data=lambda w: {"kind": "trail_bundle"},
+         expect="auditor 302 | verifier 403 | operator 403 | 302"),
     page("get", "export-file", lambda w: w.export.pk,
          expect="consolidator 200 | verifier 404 | operator 404 | 302"),
     page("get", "compliance", expect="verifier 200 | auditor 200 | operator 404 | 302"),
@@ -297,6 +336,8 @@ ENDPOINTS = [
     endpoint("get", "requirements/", "consolidator 200 | operator 200 | outsider 404 | 401"),
     endpoint("post", "exports/", "consolidator 201 | - | operator 403 | 401",
              data=lambda w: {"kind": "rekap_xlsx"}),
+    endpoint("post", "exports/", "auditor 201 | consolidator 403 | operator 403 | 401",
+             data=lambda w: {"kind": "trail_bundle"}),
     endpoint("get", "exports/{w.export.pk}/",
              "consolidator 200 | verifier 404 | operator 404 | 401"),
     endpoint("get", "exports/{w.export.pk}/download/",
@@ -325,6 +366,20 @@ ENDPOINTS = [
                 lambda w: f"/api/v1/findings/{FR(w)}/recommendations/{RR(w)}/assessment/",
                 "auditor 200 | consolidator 403 | other_operator 404 | 401",
                 data=lambda w: {"status": "resolved"}),
+    endpoint("get", "trail/key/", "operator 200 | - | outsider 200 | 401"),
+    endpoint("get", "trail/checkpoints/", "operator 200 | - | outsider 200 | 401"),
+    endpoint_at("get", "trail/checkpoints/latest/",
+                after_cut("/api/v1/trail/checkpoints/latest/"),
+                "operator 200 | - | outsider 200 | 401"),
+    endpoint_at("get", "trail/proof/inclusion/ (a submission)",
+                inclusion(lambda w: w.submitted.stream),
+                "operator 200 | verifier 200 | other_operator 404 | 401"),
+    endpoint_at("get", "trail/proof/inclusion/ (the system stream)",
+                inclusion(lambda w: "system"),
+                "auditor 200 | consolidator 200 | verifier 404 | 401"),
+    endpoint_at("get", "trail/proof/consistency/",
+                lambda w: f"/api/v1/trail/proof/consistency/?first={CP(w)}",
+                "operator 200 | - | outsider 200 | 401"),
     endpoint("get", "schema/", "operator 200 | - | outsider 200 | 200"),
 ]
 # fmt: on

@@ -14,6 +14,9 @@ from django.db import DatabaseError
 from kla.time import WIB
 from workflows.notifications.outbox import EMAIL_TASK, RELAY_TASK, notifications_email, relay_run
 from workflows.sla.sweep import SWEEP_TASK, sla_sweep
+from workflows.trail.checkpoints import CHECKPOINT_TASK, SEQUENCE_TASK, checkpoint_run
+from workflows.trail.fixity import FIXITY_TASK, fixity_check_share, fixity_summary
+from workflows.trail.log import log_sequence
 
 
 @shared_task(
@@ -64,3 +67,50 @@ def sla_sweep_task(now: str | None = None) -> dict[str, int]:
         "reminders": result.reminders,
         "emails": result.emails,
     }
+
+
+@shared_task(
+    name=FIXITY_TASK,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=60,
+    retry_kwargs={"max_retries": 3},
+    acks_late=True,
+    # Beat runs it early in the WIB day: expiring within that day, a late run still checks
+    # its own day's share, never another's.
+    expires=12 * 3600,
+)
+def fixity_check_task(now: str | None = None) -> dict[str, int]:
+    """The daily beat task: the day's share of the stored files hashed against their upload
+    events (``now``: ISO 8601, default the present moment); a failure is recorded once."""
+    moment = None
+    if now:
+        moment = dt.datetime.fromisoformat(now)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=WIB)
+    return fixity_summary(fixity_check_share(now=moment))
+
+
+@shared_task(
+    name=SEQUENCE_TASK,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=10,
+    retry_kwargs={"max_retries": 2},
+    acks_late=True,
+    expires=120,
+)
+def trail_sequence() -> int:
+    """Beat, every minute: give the log's leaves to the events committed since."""
+    return log_sequence()
+
+
+@shared_task(
+    name=CHECKPOINT_TASK,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=30,
+    retry_kwargs={"max_retries": 2},
+    acks_late=True,
+    expires=600,
+)
+def trail_checkpoint() -> int | None:
+    """Beat: sign the log when it grew, and mail each day's last checkpoint to the auditors."""
+    return checkpoint_run()

@@ -52,11 +52,19 @@ class ExportSerializer(serializers.ModelSerializer[Export]):
 
 
 class ExportRequestSerializer(serializers.Serializer[Any]):
-    """``{kind, instruction?}``: ``rekap_xlsx`` or ``evidence_zip`` (the service refuses
-    anything else), of one instruction (an id; the current one when absent)."""
+    """``{kind, instruction?}``: ``rekap_xlsx``, ``evidence_zip``, ``compliance_xlsx`` or
+    ``findings_xlsx`` (verifiers, consolidators and auditors) of one instruction (an id; the
+    current one when absent); ``trail_bundle`` (auditors alone) with no instruction (400). The
+    service refuses any other kind."""
 
-    kind = serializers.CharField()
-    instruction = serializers.IntegerField(required=False, allow_null=True)
+    kind = serializers.CharField(
+        help_text="rekap_xlsx, evidence_zip, compliance_xlsx, findings_xlsx or trail_bundle"
+    )
+    instruction = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="An instruction id; the current one when absent; never with trail_bundle",
+    )
 
 
 class ExportCreatedSerializer(serializers.Serializer[Any]):

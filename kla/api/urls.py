@@ -23,6 +23,7 @@ from kla.api import (
     notifications,
     requirements,
     submissions,
+    trail_log,
 )
 
 app_name = "api"
@@ -95,6 +96,23 @@ urlpatterns: list[URLPattern] = [
         "findings/<str:finding_id>/recommendations/<str:recommendation_id>/assessment/",
         findings.AssessmentView.as_view(),
         name="finding-assessment",
+    ),
+    path("trail/key/", trail_log.TrailKeyView.as_view(), name="trail-key"),
+    path("trail/checkpoints/", trail_log.CheckpointListView.as_view(), name="trail-checkpoints"),
+    path(
+        "trail/checkpoints/latest/",
+        trail_log.CheckpointLatestView.as_view(),
+        name="trail-checkpoint-latest",
+    ),
+    path(
+        "trail/proof/inclusion/",
+        trail_log.InclusionProofView.as_view(),
+        name="trail-proof-inclusion",
+    ),
+    path(
+        "trail/proof/consistency/",
+        trail_log.ConsistencyProofView.as_view(),
+        name="trail-proof-consistency",
     ),
     path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
     path("requirements/", requirements.RequirementListView.as_view(), name="requirements"),

@@ -6,7 +6,9 @@ and hands the broker only its id after commit; if the broker is down the request
 succeeds and ``exports_requeue_stale`` (called from the sweep) queues it later.
 
 Who may export: verifiers, consolidators and auditors, each getting only what they may see
-(visibility is read again when the export is built). Only the requester may download it;
+(visibility is read again when the export is built); the trail bundle (``trail_bundle``, the
+whole log up to a checkpoint cut for it, of no instruction) is Inspektorat's alone, and the
+only export that needs the log's signing key. Only the requester may download it;
 for everybody else it does not exist (404). A download is a trail event on the ``system``
 stream, because an evidence package can hold children's personal data (UU 27/2022).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import tempfile
 from collections.abc import Callable
@@ -37,9 +40,11 @@ from kla.reports.builders import build_rekap
 from kla.reports.compliance_xlsx import build_compliance
 from kla.reports.findings import build_findings
 from kla.reports.package import build_evidence_zip
-from roles.permissions import may_export, reviewing_role
-from roles.roles import roles_of
+from roles.permissions import may_export, may_export_trail, reviewing_role
+from roles.roles import Role, roles_of
 from workflows.trail.append import SYSTEM_STREAM, trail_append
+from workflows.trail.checkpoints import KeyMissing
+from workflows.trail.export import bundle_export
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,38 @@ EXPORT_TASK = "kla.tasks.run_export"
 REQUEUE_TASK = "kla.tasks.requeue_stale_exports"
 
 Builder = Callable[..., None]
+
+
+class ExportRefused(Exception):
+    """A builder's refusal, recorded as the export's error exactly as it reads (no type name):
+    the requester reads it on the exports page."""
+
+
+def build_trail_bundle(
+    *, user: User, out: IO[bytes], progress: Callable[[int, int], None], instruction: Any = None
+) -> None:
+    """The trail bundle, version 2 (``workflows.trail.export``): a checkpoint is cut for it,
+    then every leaf up to it with its event and the heads. Without a signing key the export
+    fails saying so; the key's path stays in the log, not on the page."""
+    progress(0, 1)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    try:
+        bundle_export(text)
+    except KeyMissing as exc:
+        logger.error("trail bundle export without a signing key: %s", exc)
+        raise ExportRefused(
+            _(
+                "Bundel jejak tidak dapat dibuat: kunci penanda tangan checkpoint belum "
+                "dipasang di server. Minta administrator menjalankan manage.py trail_keygen, "
+                "lalu minta bundel lagi."
+            )
+        ) from None
+    finally:
+        text.flush()
+        text.detach()  # the spool stays open for the caller to hash and store
+    progress(1, 1)
+
+
 BUILDERS: dict[str, tuple[Builder, str]] = {
     ExportKind.REKAP_XLSX: (build_rekap, "rekap-kla-{instruction}-{stamp}.xlsx"),
     ExportKind.EVIDENCE_ZIP: (build_evidence_zip, "bukti-dukung-kla-{instruction}-{stamp}.zip"),
@@ -63,6 +100,7 @@ BUILDERS: dict[str, tuple[Builder, str]] = {
         "matriks-tindak-lanjut-{instruction}-{stamp}.xlsx",
     ),
     ExportKind.COMPLIANCE_XLSX: (build_compliance, "matriks-kepatuhan-{instruction}-{stamp}.xlsx"),
+    ExportKind.TRAIL_BUNDLE: (build_trail_bundle, "jejak-kla-{stamp}.jsonl"),
 }
 
 
@@ -77,18 +115,31 @@ def export_request(*, user: User, kind: Any, instruction: Any = None) -> Export:
     and queue its building after commit.
 
     An unknown kind is bad input (400) whoever asks, as an unknown action is; a person who is
-    not a verifier, consolidator or auditor may not export (403).
+    not a verifier, consolidator or auditor may not export (403). The trail bundle is the
+    auditors' (403 for the other reviewers) and spans the whole trail: naming an instruction
+    with it is bad input (400).
     """
     if not isinstance(kind, str) or kind not in ExportKind.values:
         raise Invalid(
             {"kind": _("Jenis ekspor tidak dikenal; pilih dari: %s.") % ", ".join(ExportKind)}
         )
-    if not may_export(roles_of(user)):
+    roles = roles_of(user)
+    if not may_export(roles):
         raise Forbidden(_("Ekspor hanya untuk verifikator, konsolidator dan auditor."))
-    # With no instruction current yet (a new installation), an export spans everything.
-    answered = (
-        instruction_get(instruction) if instruction not in (None, "") else Instruction.current()
-    )
+    answered: Instruction | None
+    if kind == ExportKind.TRAIL_BUNDLE:
+        if not may_export_trail(roles):
+            raise Forbidden(_("Hanya auditor (Inspektorat) yang dapat mengunduh bundel jejak."))
+        if instruction not in (None, ""):
+            raise Invalid(
+                {"instruction": _("Bundel jejak memuat seluruh jejak: jangan sebutkan instruksi.")}
+            )
+        answered = None
+    else:
+        # With no instruction current yet (a new installation), an export spans everything.
+        answered = (
+            instruction_get(instruction) if instruction not in (None, "") else Instruction.current()
+        )
     export = Export.objects.create(requested_by=user, kind=kind, instruction=answered)
     transaction.on_commit(lambda: queue_export(export.pk), robust=True)
     return export
@@ -120,7 +171,8 @@ def export_download(*, user: User, export_id: int) -> Export:
         stream=SYSTEM_STREAM,
         action="export_download",
         actor=user,
-        role=reviewing_role(roles),
+        # The bundle is taken away as Inspektorat, whatever other role the person holds.
+        role=Role.AUDITOR if export.kind == ExportKind.TRAIL_BUNDLE else reviewing_role(roles),
         files=[{"name": export.filename, "sha256": export.sha256}],
         data={"export": export.pk, "kind": export.kind, "size": export.size},
     )
@@ -218,6 +270,9 @@ def export_run(*, export_id: int) -> str:
             stored = default_storage.save(f"exports/{export.pk}/{filename}", File(spool))
     except OSError:
         raise
+    except ExportRefused as exc:
+        export_fail(export_id=export_id, error=str(exc), attempt=attempt)
+        return "failed"
     except Exception as exc:
         logger.exception("export %s failed", export_id)
         export_fail(export_id=export_id, error=f"{type(exc).__name__}: {exc}", attempt=attempt)

@@ -70,6 +70,8 @@ urlpatterns: list[URLPattern] = [
     ),
     path("jejak/", trail.trail_list, name="trail-list"),
     path("jejak/unduh/<str:fmt>/", trail.trail_download, name="trail-download"),
+    path("jejak/bukti/<int:pk>/", trail.trail_proof, name="trail-proof"),
+    path("jejak/bundel/", trail.trail_bundle, name="trail-bundle"),
     path("cakupan/", coverage.coverage, name="coverage"),
     path("cakupan/<int:number>/", coverage.coverage_indicator, name="coverage-indicator"),
     path("data-dukung/", requirements.requirement_list, name="requirements"),

@@ -37,6 +37,18 @@ CSV = reverse("trail-download", args=["csv"])
 JSONL = reverse("trail-download", args=["jsonl"])
 
 
+def label(stream: str) -> str:
+    """How the pages name a stream, in words: "Pengajuan #5", never "submission:5"."""
+    kind, _, rest = stream.partition(":")
+    assert kind == "submission", stream
+    return f"Pengajuan #{rest}"
+
+
+def shown(stream: str) -> str:
+    """A submission's stream as the trail page's link shows it (the whole text of the link)."""
+    return f">{label(stream)}<"
+
+
 def as_(client: Client, user: Any) -> Client:
     client.force_login(user)
     return client
@@ -105,9 +117,9 @@ def test_auditor_sees_submission_body_and_system_events(
     response = as_(client, auditor).get(TRAIL)
     assert response.status_code == 200
     page = body_of(response)
-    assert submitted.stream in page
+    assert shown(submitted.stream) in page
     # role grants of the fixtures are system events: auditors alone read that stream
-    assert "Peran diberikan" in page and ">system<" in page
+    assert "Peran diberikan" in page and ">Sistem<" in page
     assert f'href="{TRAIL}"' in page  # the navigation link
     assert 'href="/jejak/unduh/csv/' in page
 
@@ -119,8 +131,8 @@ def test_reviewers_read_only_the_submission_events_they_see(
     response = as_(client, people[who]).get(TRAIL)
     assert response.status_code == 200
     page = body_of(response)
-    assert submitted.stream in page
-    assert ">system<" not in page and "Peran diberikan" not in page
+    assert shown(submitted.stream) in page
+    assert ">Sistem<" not in page and "Peran diberikan" not in page
     assert f'href="{TRAIL}"' in page
     assert "/jejak/unduh/" not in page  # no download links: the page is read-only for them
 
@@ -141,8 +153,8 @@ def test_scoped_verifier_sees_only_the_bodies_in_scope(
 ) -> None:
     scoped = f.make_scoped_verifier([other_body], "verif-dinsos")
     page = body_of(as_(client, scoped).get(TRAIL))
-    assert elsewhere.stream in page
-    assert submitted.stream not in page
+    assert shown(elsewhere.stream) in page
+    assert shown(submitted.stream) not in page
 
 
 @pytest.mark.parametrize("who", ["operator", "other_operator", "outsider", "superuser"])
@@ -173,7 +185,7 @@ def test_a_private_draft_never_shows_in_the_trail(
     client: Client, auditor: Any, submitted: Submission, private_draft: Submission
 ) -> None:
     as_(client, auditor)
-    assert private_draft.stream not in body_of(client.get(TRAIL))
+    assert shown(private_draft.stream) not in body_of(client.get(TRAIL))
     streams = {json.loads(line)["stream"] for line in body_of(client.get(JSONL)).splitlines()}
     assert submitted.stream in streams
     assert private_draft.stream not in streams
@@ -190,8 +202,8 @@ def test_filter_by_body(
     client: Client, auditor: Any, submitted: Submission, elsewhere: Submission
 ) -> None:
     page = body_of(as_(client, auditor).get(TRAIL, {"agency": "dinsos"}))
-    assert elsewhere.stream in page
-    assert submitted.stream not in page
+    assert shown(elsewhere.stream) in page
+    assert shown(submitted.stream) not in page
 
 
 def test_filter_by_actor_and_action(
@@ -208,14 +220,14 @@ def test_filter_by_actor_and_action(
 def test_filter_by_wib_dates(client: Client, auditor: Any, submitted: Submission) -> None:
     today = timezone.now().astimezone(WIB).date()
     as_(client, auditor)
-    shown = body_of(client.get(TRAIL, {"date_from": today.isoformat()}))
-    assert submitted.stream in shown
-    shown = body_of(client.get(TRAIL, {"date_to": today.isoformat()}))
-    assert submitted.stream in shown
+    page = body_of(client.get(TRAIL, {"date_from": today.isoformat()}))
+    assert shown(submitted.stream) in page
+    page = body_of(client.get(TRAIL, {"date_to": today.isoformat()}))
+    assert shown(submitted.stream) in page
     later = (today + dt.timedelta(days=1)).isoformat()
-    assert submitted.stream not in body_of(client.get(TRAIL, {"date_from": later}))
+    assert shown(submitted.stream) not in body_of(client.get(TRAIL, {"date_from": later}))
     earlier = (today - dt.timedelta(days=1)).isoformat()
-    assert submitted.stream not in body_of(client.get(TRAIL, {"date_to": earlier}))
+    assert shown(submitted.stream) not in body_of(client.get(TRAIL, {"date_to": earlier}))
 
 
 @pytest.mark.postgres
@@ -367,7 +379,7 @@ def test_auditor_sees_hashes_and_an_intact_chain_on_the_submission_page(
 ) -> None:
     events = list(TrailEvent.objects.filter(submission=submitted).order_by("seq"))
     page = body_of(as_(client, auditor).get(reverse("submission-detail", args=[submitted.pk])))
-    assert f"Rantai jejak {submitted.stream} utuh ({len(events)} peristiwa)" in page
+    assert f"Rantai jejak {label(submitted.stream)} utuh ({len(events)} peristiwa)" in page
     for event in events:
         assert f'title="{event.hash}">{event.hash[:12]}…</code>' in page
         assert f'title="{event.prev_hash}"' in page
@@ -379,7 +391,7 @@ def test_reviewers_see_the_chain_on_the_submission_page(
     client: Client, people: dict[str, Any], submitted: Submission, who: str
 ) -> None:
     page = body_of(as_(client, people[who]).get(reverse("submission-detail", args=[submitted.pk])))
-    assert f"Rantai jejak {submitted.stream} utuh" in page
+    assert f"Rantai jejak {label(submitted.stream)} utuh" in page
 
 
 def test_operators_timeline_has_no_hashes(
@@ -398,14 +410,14 @@ def test_tampering_shows_broken_at_seq_n(
     tamper("UPDATE workflows_trailevent SET note = 'palsu' WHERE id = %s", [target.pk])
     as_(client, auditor)
     page = body_of(client.get(reverse("submission-detail", args=[submitted.pk])))
-    assert f"Rantai jejak {submitted.stream} rusak pada seq 3." in page
+    assert f"Rantai jejak {label(submitted.stream)} rusak pada peristiwa nomor urut 3." in page
     assert "content does not match its hash" in page
     assert "rantai rusak di sini" in page
     trail = body_of(client.get(TRAIL))
-    assert f"Rantai jejak {submitted.stream} rusak pada seq 3." in trail
-    assert f"Rantai jejak {elsewhere.stream} rusak" not in trail  # only the broken one
+    assert f"Rantai jejak {label(submitted.stream)} rusak pada peristiwa nomor urut 3." in trail
+    assert f"Rantai jejak {label(elsewhere.stream)} rusak" not in trail  # only the broken one
     other = body_of(client.get(reverse("submission-detail", args=[elsewhere.pk])))
-    assert f"Rantai jejak {elsewhere.stream} utuh" in other
+    assert f"Rantai jejak {label(elsewhere.stream)} utuh" in other
 
 
 @pytest.mark.postgres
@@ -416,4 +428,4 @@ def test_a_removed_last_event_shows_broken(
     assert last is not None
     tamper("DELETE FROM workflows_trailevent WHERE id = %s", [last.pk])
     page = body_of(as_(client, auditor).get(reverse("submission-detail", args=[submitted.pk])))
-    assert f"rusak pada seq {last.seq}." in page
+    assert f"rusak pada peristiwa nomor urut {last.seq}." in page

@@ -14,11 +14,21 @@ from workflows.models.supervision import (
     Recommendation,
     RecommendationStatus,
 )
-from workflows.models.trail import GENESIS_HASH, TrailEvent, TrailStream
+from workflows.models.trail import (
+    GENESIS_HASH,
+    CheckpointMail,
+    TrailCheckpoint,
+    TrailEvent,
+    TrailKey,
+    TrailLeaf,
+    TrailNode,
+    TrailStream,
+)
 
 __all__ = [
     "GENESIS_HASH",
     "CalendarDay",
+    "CheckpointMail",
     "DayKind",
     "Escalation",
     "Finding",
@@ -37,6 +47,10 @@ __all__ = [
     "RecommendationStatus",
     "Reminder",
     "Timer",
+    "TrailCheckpoint",
     "TrailEvent",
+    "TrailKey",
+    "TrailLeaf",
+    "TrailNode",
     "TrailStream",
 ]

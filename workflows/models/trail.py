@@ -71,3 +71,94 @@ class TrailEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream_id}#{self.seq} {self.action}"
+
+
+class TrailLeaf(models.Model):
+    """One leaf of the global Merkle tree (RFC 9162): the event at ``index``, append-only.
+
+    ``hash`` is the leaf hash, SHA-256(0x00 || the event's 32 hash bytes), in hex.
+    """
+
+    index = models.PositiveBigIntegerField(unique=True)
+    event = models.OneToOneField(TrailEvent, on_delete=models.PROTECT, related_name="leaf")
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("daun log jejak")
+        verbose_name_plural = _("daun log jejak")
+        ordering = ["index"]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
+
+class TrailNode(models.Model):
+    """The hash of a complete subtree: ``2**level`` leaves from ``index * 2**level`` on.
+
+    Written by the sequencer as subtrees complete, so that roots and proofs of any size need
+    a logarithmic number of rows; every one can be recomputed from the leaves.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("simpul log jejak")
+        verbose_name_plural = _("simpul log jejak")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="trail_node_level_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class TrailCheckpoint(models.Model):
+    """A signed checkpoint of the log (C2SP tlog-checkpoint in a signed note), append-only."""
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+    key_id = models.CharField(max_length=8)
+    note = models.TextField()
+
+    class Meta:
+        verbose_name = _("checkpoint jejak")
+        verbose_name_plural = _("checkpoint jejak")
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size}"
+
+
+class TrailKey(models.Model):
+    """A note verifier key that signed checkpoints; past keys stay listed after a rotation."""
+
+    name = models.CharField(max_length=200)
+    key_id = models.CharField(max_length=8)
+    verifier_key = models.CharField(max_length=300, unique=True)
+    first_used_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("kunci verifikasi jejak")
+        verbose_name_plural = _("kunci verifikasi jejak")
+        ordering = ["first_used_at", "id"]
+
+    def __str__(self) -> str:
+        return self.verifier_key
+
+
+class CheckpointMail(models.Model):
+    """The day (WIB) whose last checkpoint was sent to the auditors: once, by its UNIQUE day."""
+
+    day = models.DateField(unique=True)
+    checkpoint = models.ForeignKey(TrailCheckpoint, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pengiriman checkpoint")
+        verbose_name_plural = _("pengiriman checkpoint")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.checkpoint_id}"

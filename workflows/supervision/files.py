@@ -16,11 +16,16 @@ from roles.roles import roles_of
 from workflows.models import FollowUpFile
 from workflows.supervision.findings import findings_visible_to
 from workflows.trail.append import trail_append
+from workflows.trail.fixity import follow_up_file_intact
 
 
-@transaction.atomic
 def follow_up_file_download(*, user: User, finding_id: int, file_id: int) -> FollowUpFile:
-    """The file if the person may see its finding (else 404), with its download recorded."""
+    """The file if the person may see its finding (else 404), with its download recorded.
+
+    It is hashed first, outside the transaction: a file whose bytes differ from its follow-up
+    event, or that is missing, is refused with 409 saying why, its failure recorded in a
+    transaction of its own and no download recorded (``workflows.trail.fixity``).
+    """
     roles = roles_of(user)
     finding = (
         findings_visible_to(roles)
@@ -37,18 +42,20 @@ def follow_up_file_download(*, user: User, finding_id: int, file_id: int) -> Fol
     )
     if found is None:
         raise NotVisible(_("Berkas tidak ditemukan."))
-    trail_append(
-        stream=finding.stream,
-        action="follow_up_download",
-        actor=user,
-        role=reading_role(roles, finding.body_id),
-        files=[{"name": found.name, "sha256": found.sha256}],
-        data={
-            "finding": finding.pk,
-            "recommendation": found.entry.recommendation_id,
-            "file": found.pk,
-        },
-        submission=finding.submission,
-        body=finding.body,
-    )
+    follow_up_file_intact(found)
+    with transaction.atomic():
+        trail_append(
+            stream=finding.stream,
+            action="follow_up_download",
+            actor=user,
+            role=reading_role(roles, finding.body_id),
+            files=[{"name": found.name, "sha256": found.sha256}],
+            data={
+                "finding": finding.pk,
+                "recommendation": found.entry.recommendation_id,
+                "file": found.pk,
+            },
+            submission=finding.submission,
+            body=finding.body,
+        )
     return found

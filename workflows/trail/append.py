@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from kla.models import Body, Submission
 from workflows.models import TrailEvent, TrailStream
-from workflows.trail.chain import ALGORITHM, event_hash, format_at
+from workflows.trail.chain import ALGORITHM, event_hash, format_at, jsonable
 
 # What people are shown of each event, in this order (the API, the trail page's downloads).
 PUBLIC_FIELDS = (
@@ -100,7 +99,7 @@ def trail_append(
         "to_state": to_state,
         "note": note,
         "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files],
-        "data": json.loads(json.dumps(dict(data or {}), default=str)),
+        "data": jsonable(dict(data or {})),
         "prev_hash": head.head_hash,
     }
     # Truncated to microseconds, the precision both databases store.

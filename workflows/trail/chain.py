@@ -1,12 +1,21 @@
 """The hash chains: the canonical form of an event, its hash, and the walk that checks them.
 
-Each stream is a hash chain. The hash of an event (algorithm 1) is SHA-256 over its
-canonical serialisation: a JSON object with the keys ``v`` (algorithm), ``stream``, ``seq``,
-``at`` (UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), ``actor``, ``role``, ``action``, ``from``,
-``to``, ``note``, ``files`` (a list of ``{name, sha256}``), ``data`` and ``prev`` (the previous
-event's hash, 64 zeros for the first), serialised with sorted keys, no insignificant white
-space and UTF-8 text (``ensure_ascii=False``). The same function verifies the chains, online
-and offline, so it must never change meaning: a new scheme gets a new algorithm number.
+Each stream is a hash chain. An event's hash is SHA-256 over its canonical serialisation, in
+one of two algorithms (``docs/trail.md`` is the full specification, with test vectors):
+
+- **Algorithm 2** (every new event): the RFC 8785 (JCS) canonical JSON, by the ``rfc8785``
+  package, of the event under the trail API's names: ``algorithm``, ``stream``, ``seq``,
+  ``at`` (UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), ``actor``, ``role``, ``action``,
+  ``from_state``, ``to_state``, ``note``, ``files`` (a list of ``{name, sha256}``), ``data``
+  and ``prev_hash`` (the previous event's hash, 64 zeros for the first): a bundle's event line
+  without ``type``, ``leaf_index`` and ``hash``.
+- **Algorithm 1** (events written before it): a JSON object with the keys ``v``, ``stream``,
+  ``seq``, ``at``, ``actor``, ``role``, ``action``, ``from``, ``to``, ``note``, ``files``,
+  ``data`` and ``prev``, serialised by Python's ``json.dumps`` with sorted keys, no
+  insignificant white space and UTF-8 text (``ensure_ascii=False``).
+
+The same functions verify the chains, online and offline, so they must never change meaning:
+a new scheme gets a new algorithm number, and the old ones keep verifying.
 
 A ``ChainChecker`` is fed events stream by stream in ``seq`` order and keeps only each
 stream's last hash, so a trail of any size verifies in constant memory per stream, from the
@@ -18,13 +27,35 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import rfc8785
+
 from workflows.models import GENESIS_HASH
 
-ALGORITHM = 1
+ALGORITHM = 2
+ALGORITHMS = (1, 2)
+# The fields algorithm 2 hashes, under the trail API's names.
+HASHED_FIELDS = (
+    "algorithm",
+    "stream",
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "from_state",
+    "to_state",
+    "note",
+    "files",
+    "data",
+    "prev_hash",
+)
+# JSON numbers an RFC 8785 serialiser takes exactly (I-JSON); larger integers become text.
+SAFE_INTEGER = 2**53 - 1
 
 
 def format_at(at: dt.datetime) -> str:
@@ -32,29 +63,68 @@ def format_at(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON that RFC 8785 takes: unknown types and huge integers as text."""
+    value = json.loads(json.dumps(value, default=str))
+
+    def fix(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: fix(v) for key, v in item.items()}
+        if isinstance(item, list):
+            return [fix(v) for v in item]
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > SAFE_INTEGER:
+            return str(item)
+        if isinstance(item, float) and (
+            not math.isfinite(item) or (item.is_integer() and abs(item) > SAFE_INTEGER)
+        ):
+            return str(item)
+        return item
+
+    return fix(value)
+
+
+def _files(event: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [{"name": f["name"], "sha256": f["sha256"]} for f in event["files"]]
+
+
 def canonical(event: Mapping[str, Any]) -> bytes:
-    """The bytes an event's hash covers (see the module docstring)."""
-    payload = {
-        "v": event["algorithm"],
-        "stream": event["stream"],
-        "seq": event["seq"],
-        "at": event["at"],
-        "actor": event["actor"],
-        "role": event["role"],
-        "action": event["action"],
-        "from": event["from_state"],
-        "to": event["to_state"],
-        "note": event["note"],
-        "files": [{"name": f["name"], "sha256": f["sha256"]} for f in event["files"]],
-        "data": event["data"],
-        "prev": event["prev_hash"],
-    }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes an event's hash covers, in the event's own algorithm (module docstring)."""
+    if event["algorithm"] == 1:
+        payload = {
+            "v": 1,
+            "stream": event["stream"],
+            "seq": event["seq"],
+            "at": event["at"],
+            "actor": event["actor"],
+            "role": event["role"],
+            "action": event["action"],
+            "from": event["from_state"],
+            "to": event["to_state"],
+            "note": event["note"],
+            "files": _files(event),
+            "data": event["data"],
+            "prev": event["prev_hash"],
+        }
+        return json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    if event["algorithm"] == 2:
+        fields = {name: event[name] for name in HASHED_FIELDS}
+        fields["files"] = _files(event)
+        return bytes(rfc8785.dumps(fields))
+    raise ValueError(f"unknown algorithm {event['algorithm']!r}")
 
 
 def event_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical serialisation, in hex."""
     return hashlib.sha256(canonical(event)).hexdigest()
+
+
+def _hashes_to(record: Mapping[str, Any]) -> bool:
+    try:
+        return bool(event_hash(record) == record["hash"])
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        return False  # content without a canonical form matches no hash
 
 
 @dataclass(frozen=True)
@@ -99,9 +169,9 @@ class ChainChecker:
             self._fail(walk, stream, walk.expected, f"event missing or out of order (found {seq})")
         elif record["prev_hash"] != walk.prev:
             self._fail(walk, stream, seq, "does not link to the previous event")
-        elif record.get("algorithm") != 1:
+        elif record.get("algorithm") not in ALGORITHMS:
             self._fail(walk, stream, seq, f"unknown algorithm {record.get('algorithm')!r}")
-        elif event_hash(record) != record["hash"]:
+        elif not _hashes_to(record):
             self._fail(walk, stream, seq, "content does not match its hash")
         else:
             walk.prev = record["hash"]

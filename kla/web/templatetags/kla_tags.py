@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, Any] = {
     "evidence_remove": _("Bukti dukung dikeluarkan"),
     "evidence_tag": _("Jenis/kebutuhan bukti diubah"),
     "evidence_download": _("Unduh bukti dukung"),
+    "evidence_fixity_failed": _("Berkas tersimpan tidak utuh"),
     "submit": _("Diajukan"),
     "withdraw": _("Ditarik kembali"),
     "approve": _("Disetujui (terverifikasi)"),

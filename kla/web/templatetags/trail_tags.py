@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from kla.web.requests import request_roles
 from kla.web.templatetags.kla_tags import ACTION_LABELS
 from roles import permissions
+from workflows.models import TrailCheckpoint
+from workflows.trail.checkpoints import root_b64
 
 register = template.Library()
 
@@ -52,6 +54,25 @@ def may_read_trail(context: template.Context) -> bool:
 @register.filter
 def trail_action_label(value: str) -> str:
     return str(TRAIL_ACTION_LABELS.get(value, value))
+
+
+@register.filter
+def stream_label(value: str) -> str:
+    """A stream in words: "Pengajuan #5", "Perangkat/lembaga dinkes", "Sistem"."""
+    kind, _sep, rest = (value or "").partition(":")
+    if kind == "submission" and rest:
+        return _("Pengajuan #%(id)s") % {"id": rest}
+    if kind == "body" and rest:
+        return _("Perangkat/lembaga %(code)s") % {"code": rest}
+    if value == "system":
+        return str(_("Sistem"))
+    return value
+
+
+@register.filter
+def checkpoint_root(value: TrailCheckpoint) -> str:
+    """A checkpoint's root hash as its signed text has it (base64)."""
+    return root_b64(value)
 
 
 @register.filter

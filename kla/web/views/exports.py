@@ -1,5 +1,6 @@
 """Exports for verifiers, consolidators and auditors (403 for anyone else); a file only for its
-requester (404 for anyone else).
+requester (404 for anyone else). The trail bundle is offered to auditors alone and is of no
+instruction (the trail page requests it too).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kla.models import ExportKind, ExportState
 from kla.reports.exports import export_download, export_request, exports_of
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.instructions import chosen_instruction
-from roles.permissions import may_export
+from roles.permissions import may_export, may_export_trail
 
 
 @login_required
@@ -29,11 +30,13 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not may_export(roles):
         raise Forbidden(_("Halaman ini untuk verifikator, konsolidator dan auditor."))
     if request.method == "POST":
-        # Of the instruction the person is looking at (the header's switch).
-        shown = chosen_instruction(request)
+        # Of the instruction the person is looking at (the header's switch); the trail
+        # bundle spans the whole trail.
+        kind = request.POST.get("kind")
+        shown = None if kind == ExportKind.TRAIL_BUNDLE else chosen_instruction(request)
         export = export_request(
             user=request.user,
-            kind=request.POST.get("kind"),
+            kind=kind,
             instruction=shown.pk if shown is not None else None,
         )
         messages.success(
@@ -48,7 +51,11 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
         "kla/exports.html",
         {
             "exports": mine,
-            "kinds": ExportKind.choices,
+            "kinds": [
+                (code, label)
+                for code, label in ExportKind.choices
+                if code != ExportKind.TRAIL_BUNDLE or may_export_trail(roles)
+            ],
             "running": any(e.state in (ExportState.PENDING, ExportState.RUNNING) for e in mine),
         },
     )

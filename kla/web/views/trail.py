@@ -1,9 +1,15 @@
-"""The auditor's trail pages: the filtered trail across submissions with chain status, and its
-downloads as CSV and JSON Lines.
+"""The auditor's trail pages: the filtered trail across submissions with chain status, the
+log's checkpoints and verifier keys, its downloads as CSV and JSON Lines, the trail bundle, and
+each event's inclusion proof.
 
 Rights (``workflows.trail.reading``): verifiers, consolidators and auditors open the page and
 see the rows they may read; operators and people without a role get 404, as if it did not exist;
-downloading is the auditor's (403 for the other reviewers) and is itself a trail event.
+downloading is the auditor's (403 for the other reviewers) and is itself a trail event; so is
+requesting the bundle (an export, whose download is an event). An event's proof file
+(``/jejak/bukti/<id>/``) follows the API's inclusion proof, but since it carries the event's
+fields too, it is given only for the events the person may read (everybody those of the
+submissions they see, operators included; auditors also the body and system streams; 404
+otherwise), and is 409 while the event is in no checkpoint yet.
 """
 
 from __future__ import annotations
@@ -15,21 +21,31 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from kla.errors import Forbidden
-from kla.models import Body
+from kla.models import Body, ExportKind
+from kla.reports.exports import export_request
 from kla.time import WIB
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.templatetags.trail_tags import trail_action_label
 from roles.permissions import may_export_trail, may_read_trail
+from workflows.trail.append import event_record
+from workflows.trail.checkpoints import checkpoint_latest, current_verifier, known_verifiers
+from workflows.trail.proofs import (
+    checkpoints_newest,
+    events_in_tree,
+    inclusion_proof,
+    proof_event,
+)
 from workflows.trail.reading import (
     EXPORT_FIELDS,
     EXPORT_FORMATS,
@@ -42,6 +58,8 @@ from workflows.trail.reading import (
 )
 
 PAGE_SIZE = 50
+# The newest checkpoints the page lists; the API lists them all.
+CHECKPOINTS_SHOWN = 5
 # Dates outside this range are typing mistakes, and near the ends of ``datetime`` the shift
 # between WIB and UTC would overflow.
 EARLIEST = dt.date(2000, 1, 1)
@@ -172,16 +190,60 @@ def trail_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "kla/trail/list.html", context, status=400)
     qs = trail_query(user=request.user, filters=form.filters(), roles=roles)
+    qs = qs.select_related("submission", "body")
     page = Paginator(qs.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("halaman"))
     statuses = trail_chains_status(streams={e.stream.name for e in page.object_list})
-    rows = [(event, statuses[event.stream.name]) for event in page.object_list]
+    latest = checkpoint_latest()
+    proven = events_in_tree(
+        [e.pk for e in page.object_list], latest.tree_size if latest is not None else 0
+    )
+    rows = [(event, statuses[event.stream.name], event.pk in proven) for event in page.object_list]
+    current = current_verifier()
     context |= {
         "page": page,
         "rows": rows,
         "statuses": sorted(statuses.values(), key=lambda s: s.stream),
         "broken": [s for s in statuses.values() if not s.intact],
+        "checkpoints": list(checkpoints_newest()[:CHECKPOINTS_SHOWN]),
+        "keys": [(key, key == current) for key in known_verifiers()],
     }
     return render(request, "kla/trail/list.html", context)
+
+
+@login_required
+@require_GET
+def trail_proof(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One event's inclusion proof against the latest checkpoint, with the event's fields, as
+    a JSON file: the API's inclusion proof plus the event as the bundle has it."""
+    event = proof_event(user=request.user, event_id=pk, roles=request_roles(request), disclose=True)
+    proof = inclusion_proof(event=event)  # 409 while the event is in no checkpoint
+    body = {**proof.as_data(), **event_record(event, event.stream.name)}
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"bukti-jejak-{event.pk}-{proof.tree_size}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def trail_bundle(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Request the trail bundle (an export job) and go to the exports page to follow it."""
+    _require_readable(request)
+    if not may_export_trail(request_roles(request)):
+        raise Forbidden(_("Hanya auditor (Inspektorat) yang dapat mengunduh bundel jejak."))
+    export_request(user=request.user, kind=ExportKind.TRAIL_BUNDLE)
+    messages.success(
+        request,
+        _(
+            "Bundel jejak diminta; halaman ini diperbarui sampai selesai. Periksa berkasnya "
+            "dengan: python manage.py verify_trail --bundle BERKAS --key KUNCI."
+        ),
+    )
+    return redirect("exports")
 
 
 class _Echo:

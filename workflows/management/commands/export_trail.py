@@ -1,4 +1,4 @@
-"""``manage.py export_trail FILE``: the bundle auditors verify offline."""
+"""``manage.py export_trail FILE``: the signed bundle (version 2) auditors verify offline."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
-from django.utils import timezone
 
-from workflows.trail.bundle import write_bundle
+from workflows.trail.checkpoints import KeyMissing
+from workflows.trail.export import bundle_export
 
 
 class Command(BaseCommand):
-    help = "Export the trail (events, chain heads, evidence hashes) as a JSON Lines bundle."
+    help = "Cut a checkpoint and export the log up to it, signed, as a JSON Lines bundle."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
@@ -23,16 +22,14 @@ class Command(BaseCommand):
         if not path.parent.is_dir():
             raise CommandError(f"{path.parent}: no such folder")
         tmp = path.with_name(path.name + ".partial")
-        # One repeatable-read snapshot, so heads and events agree while others append.
-        snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-        with transaction.atomic():
-            if snapshot:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
             with tmp.open("w", encoding="utf-8") as handle:
-                counts = write_bundle(handle, timezone.now().isoformat())
+                counts, checkpoint = bundle_export(handle)
+        except KeyMissing as exc:
+            tmp.unlink(missing_ok=True)
+            raise CommandError(str(exc)) from None
         tmp.replace(path)
         self.stdout.write(
-            f"exported {counts['event']} events, {counts['head']} heads, "
-            f"{counts['evidence']} evidence hashes to {path}"
+            f"exported {counts['event']} events and {counts['head']} heads, the log up to "
+            f"checkpoint {checkpoint.tree_size}, to {path}"
         )
