@@ -143,9 +143,22 @@ class TestLog:
         for leaf, event in zip(leaves, events, strict=True):
             assert leaf.hash == _h(b"\x00" + bytes.fromhex(event.hash)).hex()
 
+    def test_the_minutes_run_takes_the_new_events_a_window_at_a_time(
+        self, submitted: Submission
+    ) -> None:
+        assert log_sequence(batch=4, sweep=False) == TrailEvent.objects.count()
+        _grow(11)
+        assert log_sequence(batch=4, sweep=False) == 11
+        assert log_sequence(batch=4, sweep=False) == 0
+        inputs = [bytes.fromhex(e.hash) for e in _events_in_leaf_order()]
+        assert [e.pk for e in _events_in_leaf_order()] == sorted(
+            TrailEvent.objects.values_list("pk", flat=True)
+        )
+        assert log_root(len(inputs)) == _mth(inputs)
+
     def test_the_root_of_every_size_is_rfc_9162s(self, submitted: Submission) -> None:
         _grow(9)
-        log_sequence()
+        log_sequence(batch=3)
         inputs = [bytes.fromhex(e.hash) for e in _events_in_leaf_order()]
         for size in range(0, len(inputs) + 1):
             assert log_root(size) == _mth(inputs[:size]), size

@@ -93,13 +93,59 @@ def _frontier(size: int) -> Frontier:
     return Frontier.of(size, [found[n] for n in nodes])
 
 
-def log_sequence(*, batch: int = BATCH) -> int:
+# The events after ``%s`` by id, a window of ``%s``, each with whether it has a leaf: a range
+# scan of the primary key and one index probe per row, whatever the size of the trail.
+WINDOW_SQL = """
+SELECT e.id, e.hash, EXISTS (
+    SELECT 1 FROM workflows_trailleaf l WHERE l.event_id = e.id
+) FROM (
+    SELECT id, hash FROM workflows_trailevent WHERE id > %s ORDER BY id LIMIT %s
+) e ORDER BY e.id
+"""
+
+
+def _store(pending: list[tuple[int, str]]) -> None:
+    """Append these events' leaves, and the complete subtrees they finish, to the tree."""
+    frontier = _frontier(log_size())
+    leaves: list[tuple[int, int, str]] = []
+    nodes: list[tuple[int, int, str]] = []
+    for event_id, event_hash in pending:
+        leaf = leaf_hash(bytes.fromhex(event_hash))
+        leaves.append((frontier.size, event_id, leaf.hex()))
+        for (level, index), value in frontier.push(leaf):
+            nodes.append((level, index, value.hex()))
+    if connection.vendor == "postgresql":
+        # COPY: about half the time of building and saving model instances.
+        with connection.cursor() as cursor:
+            with cursor.copy(
+                'COPY workflows_trailleaf ("index", event_id, hash) FROM STDIN'
+            ) as copy:
+                for row in leaves:
+                    copy.write_row(row)
+            with cursor.copy('COPY workflows_trailnode (level, "index", hash) FROM STDIN') as copy:
+                for row in nodes:
+                    copy.write_row(row)
+        return
+    TrailLeaf.objects.bulk_create(
+        [TrailLeaf(index=i, event_id=e, hash=h) for i, e, h in leaves], batch_size=1000
+    )
+    TrailNode.objects.bulk_create(
+        [TrailNode(level=lv, index=i, hash=h) for lv, i, h in nodes], batch_size=1000
+    )
+
+
+def log_sequence(*, batch: int = BATCH, sweep: bool = True) -> int:
     """Give leaves to the committed events that have none; returns how many it gave.
 
-    Returns 0 at once when another sequencer holds the lock.
+    ``sweep``: first every event without a leaf, whatever its id (one scan of the trail:
+    an event whose transaction committed late, after higher ids, is found here); checkpoints
+    and bundle exports sweep. Without it (beat's run every minute) only the events after the
+    last one sequenced, a window at a time, at a cost that does not grow with the trail; a
+    late one waits for the next sweep. Returns 0 at once when another sequencer holds the lock.
     """
     added = 0
-    while True:
+    after: int | None = None
+    if sweep:
         with transaction.atomic():
             if not lock_log():
                 return added
@@ -108,22 +154,29 @@ def log_sequence(*, batch: int = BATCH) -> int:
                 .order_by("id")
                 .values_list("id", "hash")[:batch]
             )
-            if not pending:
-                return added
-            size = log_size()
-            frontier = _frontier(size)
-            leaves: list[TrailLeaf] = []
-            nodes: list[TrailNode] = []
-            for event_id, event_hash in pending:
-                leaf = leaf_hash(bytes.fromhex(event_hash))
-                leaves.append(TrailLeaf(index=frontier.size, event_id=event_id, hash=leaf.hex()))
-                for (level, index), value in frontier.push(leaf):
-                    nodes.append(TrailNode(level=level, index=index, hash=value.hex()))
-            TrailLeaf.objects.bulk_create(leaves, batch_size=1000)
-            TrailNode.objects.bulk_create(nodes, batch_size=1000)
-            added += len(leaves)
+            if pending:
+                _store(pending)
+                added += len(pending)
         if len(pending) < batch:
             return added
+        after = pending[-1][0]
+    while True:
+        with transaction.atomic():
+            if not lock_log():
+                return added
+            if after is None:
+                top = TrailLeaf.objects.aggregate(top=Max("event_id"))["top"]
+                after = int(top) if top is not None else 0
+            with connection.cursor() as cursor:
+                cursor.execute(WINDOW_SQL, [after, batch])
+                window = cursor.fetchall()
+            pending = [(event_id, event_hash) for event_id, event_hash, done in window if not done]
+            if pending:
+                _store(pending)
+                added += len(pending)
+        if len(window) < batch:
+            return added
+        after = window[-1][0]
 
 
 def _check_size(size: int, available: int) -> None:
