@@ -53,6 +53,7 @@ from kla.reports.builders import BATCH, Progress, answering, write_table
 from kla.requirements import COUNTING_STATES, requirements_met
 from kla.time import WIB
 from workflows.models import TrailEvent
+from workflows.trail.fixity import FixityResult, fixity_check
 
 COPY_CHUNK = 1024 * 1024
 MANIFEST_COLUMNS = (
@@ -416,8 +417,10 @@ Susunan / layout:
 - manifest.csv: satu baris per tempat: path, indikator, kode kebutuhan (kosong untuk
   lainnya), perangkat, pengajuan, berkas, status pengajuan, nama asli, jenis, ukuran, SHA-256
   (sama dengan yang tercatat saat diunggah), serta stream dan seq peristiwa unggahnya di jejak
-  audit. status: ok, hash_mismatch (isi tidak sama dengan SHA-256 yang tercatat), missing
-  (tidak ada di penyimpanan; path kosong).
+  audit. status: ok, changed (isinya berbeda dari saat diunggah: tidak disertakan, path
+  kosong, SHA-256 isi yang ditemukan; auditor dan administrator telah diberi tahu), missing
+  (tidak ada di penyimpanan; path kosong), unrecorded (tidak ada peristiwa unggahnya di jejak;
+  tidak disertakan).
   One row per place, with the stream and seq of the file's upload event in the trail.
 - ringkasan.csv (dipisah ";") dan ringkasan.xlsx: satu baris per indikator: kebutuhan
   terdaftar, terpenuhi dan belum terpenuhi (kodenya) untuk seluruh instruksi, serta jumlah
@@ -463,10 +466,21 @@ def build_evidence_zip(
         for batch in _batches(files):
             indicators_of = _indicators_of(batch, by_id)
             uploads = uploads_of(batch)
+            # Each file against its upload event first: a changed one stays out (DESIGN,
+            # "Fixity"), its failure recorded and told, as a refused download would be.
+            failed = {
+                r.file_id: r
+                for r in fixity_check(
+                    evidence=Evidence.objects.filter(pk__in=[e.pk for e in batch])
+                )
+                if not r.ok
+            }
             for evidence in batch:
                 places = places_of(evidence, indicators_of.get(evidence.submission_id, []), by_id)
                 upload = uploads.get(evidence.pk)
-                if _write_places(zf, writer, evidence, places, folders, upload):
+                if _write_places(
+                    zf, writer, evidence, places, folders, upload, failed.get(evidence.pk)
+                ):
                     # Counted once per indicator however many of its requirements it serves.
                     for indicator_id in {p.indicator.pk for p in places if p.indicator}:
                         sums[indicator_id].files += 1
@@ -495,18 +509,23 @@ def _write_places(
     places: list[Place],
     folders: dict[int, str],
     upload: tuple[str, int] | None,
+    failure: FixityResult | None,
 ) -> bool:
     """Copy one file into each of its places with a manifest row each; whether it was held
-    (not missing from storage)."""
+    (neither missing nor changed since its upload: such a file is listed, not copied)."""
     stream, seq = upload if upload is not None else ("", "")
     held = False
     for place in places:
         folder = folders[place.indicator.pk] if place.indicator is not None else NO_INDICATOR
         path = package_path(folder, place, evidence)
-        status, sha, size = _copy_member(zf, path, evidence)
-        held = held or status != "missing"
+        if failure is not None:
+            status, sha, size = failure.reason, failure.found or "", evidence.size
+        else:
+            status, sha, size = _copy_member(zf, path, evidence)
+        copied = status == "ok"
+        held = held or copied
         row = (
-            path if status != "missing" else "",
+            path if copied else "",
             place.indicator.number if place.indicator is not None else "",
             place.requirement.code if place.requirement is not None else "",
             evidence.submission.body.code,
@@ -552,7 +571,8 @@ def _copy_member(zf: zipfile.ZipFile, path: str, evidence: Evidence) -> tuple[st
         hashing = _Hashing(member)
         shutil.copyfileobj(source, hashing, COPY_CHUNK)
     sha = hashing.digest.hexdigest()
-    return ("ok" if sha == evidence.sha256 else "hash_mismatch"), sha, hashing.size
+    # Checked against the upload event just before; a change since then is a change too.
+    return ("ok" if sha == evidence.sha256 else "changed"), sha, hashing.size
 
 
 def _zip_time(moment: dt.datetime) -> tuple[int, int, int, int, int, int]:

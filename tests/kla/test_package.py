@@ -312,29 +312,33 @@ def test_met_is_the_whole_instructions_while_files_are_what_the_requester_sees(
     assert (row["Berkas"], row["Perangkat/lembaga"]) == ("0", "0")
 
 
-def test_a_changed_stored_file_is_a_mismatch_in_each_of_its_places(
+def test_a_changed_stored_file_is_left_out_of_each_of_its_places(
     world: dict[str, Any], consolidator: Any, monkeypatch: Any
 ) -> None:
     changed = world["both"]
+    tampered = unique_pdf("tampered")
     with default_storage.open(changed.file.name, "wb") as handle:
-        handle.write(unique_pdf("tampered"))
+        handle.write(tampered)
+    # Even with the editable column made to match: the upload event is the reference.
+    type(changed).objects.filter(pk=changed.pk).update(sha256=hashlib.sha256(tampered).hexdigest())
     gone = world["none"]
     default_storage.delete(gone.file.name)
     package = package_of(consolidator, world["instruction"], monkeypatch)
     manifest = manifest_of(package)
     mismatched = [r for r in manifest if r["evidence"] == str(changed.pk)]
-    assert [r["status"] for r in mismatched] == ["hash_mismatch", "hash_mismatch"]
+    assert [(r["status"], r["path"]) for r in mismatched] == [("changed", ""), ("changed", "")]
     for row in mismatched:
-        # The manifest gives the hash of what the ZIP holds, unlike the recorded one.
-        assert row["sha256"] == hashlib.sha256(package.read(row["path"])).hexdigest()
-        assert row["sha256"] != changed.sha256
+        # The manifest names the hash of what was found; the ZIP does not hold it.
+        assert row["sha256"] == hashlib.sha256(tampered).hexdigest()
+    assert tampered not in [package.read(n) for n in package.namelist()]
+    assert TrailEvent.objects.filter(action="evidence_fixity_failed").count() == 2
     missing = [r for r in manifest if r["evidence"] == str(gone.pk)]
     assert [(r["status"], r["path"], r["indicator"]) for r in missing] == [
         ("missing", "", "13"),
         ("missing", "", "14"),
     ]
-    # A file missing from storage is not counted among the files the package holds.
-    assert summary_of(package)["13"]["Berkas"] == "2"
+    # Neither a missing nor a changed file counts among the files the package holds.
+    assert summary_of(package)["13"]["Berkas"] == "1"
 
 
 def test_the_queries_do_not_grow_with_the_files_or_their_places(

@@ -4,8 +4,11 @@ and an event whose transaction commits late simply gets a later leaf."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from tests.concurrency import race
@@ -13,6 +16,7 @@ from workflows.models import TrailEvent, TrailLeaf
 from workflows.trail.append import trail_append
 from workflows.trail.log import log_root, log_sequence, log_size
 from workflows.trail.merkle import root_of
+from workflows.trail.note import Signer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -81,3 +85,48 @@ def test_an_event_committed_late_gets_a_later_leaf() -> None:
     assert slow.index == 2
     assert slow.event_id < TrailLeaf.objects.get(index=0).event_id
     _leaves_are_whole()
+
+
+def test_a_stream_whose_earlier_event_committed_late_keeps_its_leaves_in_seq_order(
+    tmp_path: Path, settings: Any
+) -> None:
+    """seq 1 of a stream is open while others commit and are sequenced; then it commits and
+    seq 2 follows: the minute's run leaves seq 2 for the sweep, which takes both in order."""
+    _append("slow", 1)
+    log_sequence()
+    inserted = threading.Event()
+    release = threading.Event()
+
+    def slow_append() -> None:
+        try:
+            with transaction.atomic():
+                trail_append(stream="slow", action="test_event", actor=None)
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=slow_append)
+    worker.start()
+    assert inserted.wait(30)
+    _append("fast", 2)
+    assert log_sequence(sweep=False) == 2
+    release.set()
+    worker.join(30)
+    _append("slow", 1)  # seq 3, after seq 2 committed
+    assert log_sequence(sweep=False) == 0  # seq 3 waits: seq 2 has no leaf yet
+    assert log_sequence() == 2
+    slow = list(
+        TrailLeaf.objects.filter(event__stream__name="slow")
+        .order_by("index")
+        .values_list("event__seq", flat=True)
+    )
+    assert slow == [1, 2, 3]
+    _leaves_are_whole()
+    signer = Signer.generate(settings.TRAIL_ORIGIN)
+    key = tmp_path / "key"
+    key.write_text(signer.serialise())
+    settings.TRAIL_SIGNING_KEY_FILE = key
+    bundle = tmp_path / "b.jsonl"
+    call_command("export_trail", str(bundle))
+    call_command("verify_trail", "--bundle", str(bundle), "--key", str(signer.verifier))

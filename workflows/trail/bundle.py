@@ -32,6 +32,7 @@ BUNDLE_VERSION = 2
 VERSIONS = (1, 2)
 # The events whose files are stored files: a file counts when one of these names its hash.
 UPLOAD_ACTIONS = ("evidence_upload", "follow_up")
+UPLOAD_STREAMS = {"evidence_upload": ("submission:",), "follow_up": ("submission:", "body:")}
 UNANCHORED = "unsigned, not anchored"
 # An event line's fields besides ``type`` and ``leaf_index``: exactly what its hash covers.
 EVENT_KEYS = frozenset((*HASHED_FIELDS, "hash"))
@@ -105,11 +106,12 @@ class BundleError(ValueError):
 def _header(path: Path, handle: IO[str]) -> dict[str, Any]:
     try:
         header = json.loads(handle.readline() or "null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: not a trail bundle ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, huge numbers, deep nesting
+        raise BundleError(f"{path}: not a trail bundle ({type(exc).__name__})") from None
     if not isinstance(header, dict) or header.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{path}: not a trail bundle")
-    if header.get("version") not in VERSIONS:
+    version = header.get("version")
+    if type(version) is not int or version not in VERSIONS:
         raise BundleError(f"{path}: bundle version {header.get('version')} is not supported")
     return header
 
@@ -141,8 +143,8 @@ def read_bundle(path: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
             for number, text in enumerate(handle, start=2):
                 try:
                     obj = json.loads(text)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise BundleError(f"{path}, line {number}: {exc}") from None
+                except (ValueError, RecursionError) as exc:
+                    raise BundleError(f"{path}, line {number}: {type(exc).__name__}") from None
                 if not isinstance(obj, dict) or "type" not in obj:
                     raise BundleError(f"{path}, line {number}: not a bundle entry")
                 yield obj
@@ -174,7 +176,11 @@ class BundleResult:
 
 
 def _index_uploads(result: BundleResult, record: Mapping[str, Any]) -> None:
-    if record.get("action") not in UPLOAD_ACTIONS:
+    """Note the files of an upload event, on the streams uploads are written to alone."""
+    action = record.get("action")
+    if action not in UPLOAD_ACTIONS or not str(record.get("stream", "")).startswith(
+        UPLOAD_STREAMS[action]
+    ):
         return
     data = record.get("data") or {}
     if record["action"] == "evidence_upload":

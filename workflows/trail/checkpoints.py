@@ -29,7 +29,7 @@ from roles.roles import Role
 from roles.selectors import members_of_group
 from workflows.models import CheckpointMail, Notification, TrailCheckpoint, TrailKey
 from workflows.notifications.outbox import EMAIL_TASK
-from workflows.trail.log import lock_log, log_root, log_sequence, log_size
+from workflows.trail.log import LogError, lock_log, log_root, log_sequence, log_size
 from workflows.trail.note import Checkpoint, NoteError, Signer, Verifier
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ CHECKPOINT_TASK = "workflows.tasks.trail_checkpoint"
 MAIL_KIND = "trail_checkpoint"
 MAIL_DAYS_BACK = 7
 FILES_RETRIED = 20
+
+
+class LogForked(RuntimeError):
+    """The stored tree no longer extends the last checkpoint: it is not signed."""
 
 
 class KeyMissing(RuntimeError):
@@ -142,6 +146,12 @@ def checkpoint_cut(*, empty: bool = False) -> TrailCheckpoint | None:
         latest = checkpoint_latest()
         if latest is not None and latest.tree_size >= size:
             return latest
+        if latest is not None and log_root(latest.tree_size).hex() != latest.root_hash:
+            # Never sign a tree that does not extend the last signed one (a split view).
+            raise LogForked(
+                f"the stored log's root at size {latest.tree_size} is not the one its checkpoint "
+                "signed: the log was changed; nothing is signed until verify_trail is clean"
+            )
         if size == 0 and not empty:
             return None
         root = log_root(size)
@@ -165,7 +175,12 @@ def checkpoint_cut(*, empty: bool = False) -> TrailCheckpoint | None:
 
 
 def root_b64(checkpoint: TrailCheckpoint) -> str:
-    return base64.b64encode(bytes.fromhex(checkpoint.root_hash)).decode()
+    """The root as the checkpoint text gives it; a stored value that is not hex (tampered
+    with) is shown as it is, for verification to name."""
+    try:
+        return base64.b64encode(bytes.fromhex(checkpoint.root_hash)).decode()
+    except ValueError:
+        return checkpoint.root_hash
 
 
 def checkpoint_of_size(size: int) -> TrailCheckpoint | None:
@@ -232,7 +247,7 @@ def checkpoint_run(*, now: dt.datetime | None = None) -> int | None:
     try:
         checkpoint = checkpoint_cut()
         size = checkpoint.tree_size if checkpoint is not None else None
-    except KeyMissing as exc:
+    except (KeyMissing, LogForked, LogError) as exc:
         logger.error("no checkpoint cut: %s", exc)
     # A file that could not be written before (storage down) is written now; never replaced.
     for recent in TrailCheckpoint.objects.order_by("-tree_size")[:FILES_RETRIED]:

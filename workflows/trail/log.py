@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Q
@@ -93,15 +94,34 @@ def _frontier(size: int) -> Frontier:
     return Frontier.of(size, [found[n] for n in nodes])
 
 
-# The events after ``%s`` by id, a window of ``%s``, each with whether it has a leaf: a range
-# scan of the primary key and one index probe per row, whatever the size of the trail.
+# The events after ``%s`` by id, a window of ``%s``, each with whether it has a leaf and
+# whether the event before it in its stream has one: a range scan of the primary key and a
+# few index probes per row, whatever the size of the trail.
 WINDOW_SQL = """
-SELECT e.id, e.hash, EXISTS (
+SELECT e.id, e.hash, e.stream_id, e.seq, EXISTS (
     SELECT 1 FROM workflows_trailleaf l WHERE l.event_id = e.id
+), e.seq = 1 OR EXISTS (
+    SELECT 1 FROM workflows_trailevent p JOIN workflows_trailleaf pl ON pl.event_id = p.id
+    WHERE p.stream_id = e.stream_id AND p.seq = e.seq - 1
 ) FROM (
-    SELECT id, hash FROM workflows_trailevent WHERE id > %s ORDER BY id LIMIT %s
+    SELECT id, hash, stream_id, seq FROM workflows_trailevent WHERE id > %s ORDER BY id LIMIT %s
 ) e ORDER BY e.id
 """
+
+
+def _in_stream_order(window: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    """The window's events without leaves whose stream's previous event has one (or gets
+    one in this batch): within a stream the leaves follow ``seq``. An event whose
+    predecessor committed late, after it was read past, waits for the next sweep."""
+    pending: list[tuple[int, str]] = []
+    taken: set[tuple[int, int]] = set()
+    for event_id, event_hash, stream_id, seq, done, prev_done in window:
+        if done:
+            continue
+        if prev_done or (stream_id, seq - 1) in taken:
+            pending.append((event_id, event_hash))
+            taken.add((stream_id, seq))
+    return pending
 
 
 def _store(pending: list[tuple[int, str]]) -> None:
@@ -110,7 +130,10 @@ def _store(pending: list[tuple[int, str]]) -> None:
     leaves: list[tuple[int, int, str]] = []
     nodes: list[tuple[int, int, str]] = []
     for event_id, event_hash in pending:
-        leaf = leaf_hash(bytes.fromhex(event_hash))
+        try:
+            leaf = leaf_hash(bytes.fromhex(event_hash))
+        except ValueError:
+            raise LogError(f"event {event_id} has no valid hash ({event_hash[:70]!r})") from None
         leaves.append((frontier.size, event_id, leaf.hex()))
         for (level, index), value in frontier.push(leaf):
             nodes.append((level, index, value.hex()))
@@ -170,7 +193,7 @@ def log_sequence(*, batch: int = BATCH, sweep: bool = True) -> int:
             with connection.cursor() as cursor:
                 cursor.execute(WINDOW_SQL, [after, batch])
                 window = cursor.fetchall()
-            pending = [(event_id, event_hash) for event_id, event_hash, done in window if not done]
+            pending = _in_stream_order(window)
             if pending:
                 _store(pending)
                 added += len(pending)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflows.trail.checkpoints import KeyMissing
+from workflows.trail.checkpoints import KeyMissing, LogForked
 from workflows.trail.export import bundle_export
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         try:
             with tmp.open("w", encoding="utf-8") as handle:
                 counts, checkpoint = bundle_export(handle)
-        except KeyMissing as exc:
+        except (KeyMissing, LogForked) as exc:
             tmp.unlink(missing_ok=True)
             raise CommandError(str(exc)) from None
         tmp.replace(path)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows.trail.checkpoints import KeyMissing, checkpoint_cut
+from workflows.trail.checkpoints import KeyMissing, LogForked, checkpoint_cut
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             checkpoint = checkpoint_cut(empty=True)
-        except KeyMissing as exc:
+        except (KeyMissing, LogForked) as exc:
             raise CommandError(str(exc)) from None
         assert checkpoint is not None
         self.stdout.write(checkpoint.note, ending="")

@@ -77,6 +77,8 @@ class Command(BaseCommand):
         bundle: Path | None = options["bundle"]
         if options["file"] and bundle is None:
             raise CommandError("--file needs --bundle")
+        if options["evidence"] and (bundle or options["checkpoint"] or options["key"]):
+            raise CommandError("--evidence checks the stored files: give it on its own")
         keys = self._keys(options["key"])
         note = self._read(options["checkpoint"]) if options["checkpoint"] else None
         if bundle is not None:
@@ -160,6 +162,11 @@ class Command(BaseCommand):
             result = verify_bundle(path, keys=keys, sizes=sizes, keep_leaves=outside is not None)
         except BundleError as exc:
             raise CommandError(str(exc)) from None
+        if result.version == 1 and (keys or files):
+            raise CommandError(
+                "a version 1 bundle is unsigned and not anchored: no key can vouch for it, "
+                "and no file is checked against it; export a version 2 bundle"
+            )
         for warning in result.warnings:
             self.stderr.write(f"WARNING {warning}")
         problems = list(result.problems)
