@@ -76,7 +76,7 @@ def build_trail_bundle(
     progress(0, 1)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
     try:
-        bundle_export(text)
+        bundle_export(text, progress)
     except KeyMissing as exc:
         logger.error("trail bundle export without a signing key: %s", exc)
         raise ExportRefused(

@@ -44,6 +44,7 @@ from workflows.trail.checkpoints import (
     checkpoints_mail,
     known_verifiers,
 )
+from workflows.trail.export import bundle_export
 from workflows.trail.log import log_consistency, log_inclusion, log_root, log_sequence, log_size
 from workflows.trail.note import Signer
 
@@ -873,3 +874,14 @@ class TestReviewCases:
     def test_evidence_is_checked_on_its_own(self, submitted: Submission, tmp_path: Path) -> None:
         held = _held(tmp_path)
         assert "on its own" in _fails("--evidence", "--checkpoint", str(held))
+
+
+def test_a_bundle_export_reports_progress_as_its_heartbeat(
+    submitted: Submission, tmp_path: Path
+) -> None:
+    """A long bundle keeps its export's lease: progress comes a batch at a time."""
+    calls: list[tuple[int, int]] = []
+    with (tmp_path / "b.jsonl").open("w") as handle:
+        counts, checkpoint = bundle_export(handle, lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (checkpoint.tree_size, checkpoint.tree_size)
+    assert counts["event"] == checkpoint.tree_size

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +43,12 @@ def _line(handle: IO[str], obj: Mapping[str, Any]) -> None:
 
 
 def write_bundle(
-    handle: IO[str], *, exported_at: str, checkpoint: TrailCheckpoint, verifier: Verifier
+    handle: IO[str],
+    *,
+    exported_at: str,
+    checkpoint: TrailCheckpoint,
+    verifier: Verifier,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Write the leaves ``0 .. checkpoint.tree_size - 1`` with their events, then the heads.
 
@@ -87,6 +92,8 @@ def write_bundle(
                 heads[record["stream"]] = (record["seq"], record["hash"])
             events += 1
         batch.clear()
+        if progress is not None:
+            progress(events, size)  # also the export's heartbeat, a batch at a time
 
     for row in leaves.iterator(chunk_size=2000):
         batch.append(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO
 
 from django.db import connection, transaction
@@ -12,7 +13,9 @@ from workflows.trail.bundle import write_bundle
 from workflows.trail.checkpoints import KeyMissing, checkpoint_cut, known_verifiers, signing_key
 
 
-def bundle_export(handle: IO[str]) -> tuple[dict[str, int], TrailCheckpoint]:
+def bundle_export(
+    handle: IO[str], progress: Callable[[int, int], None] | None = None
+) -> tuple[dict[str, int], TrailCheckpoint]:
     """Cut a checkpoint of everything committed, then write the bundle up to it.
 
     ``KeyMissing`` without a signing key. The leaves up to a checkpoint never change, so the
@@ -34,5 +37,6 @@ def bundle_export(handle: IO[str]) -> tuple[dict[str, int], TrailCheckpoint]:
             exported_at=timezone.now().isoformat(),
             checkpoint=checkpoint,
             verifier=verifier,
+            progress=progress,
         )
     return counts, checkpoint
