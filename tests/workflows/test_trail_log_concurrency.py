@@ -34,6 +34,25 @@ def _leaves_are_whole() -> None:
     assert log_root(len(leaves)) == root_of(bytes.fromhex(h) for _, _, h in leaves)
 
 
+def _open_append(stream: str, release: threading.Event) -> threading.Thread:
+    """An append to ``stream`` whose transaction stays open until ``release`` is set."""
+    inserted = threading.Event()
+
+    def slow_append() -> None:
+        try:
+            with transaction.atomic():
+                trail_append(stream=stream, action="test_event", actor=None)
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=slow_append)
+    worker.start()
+    assert inserted.wait(30)
+    return worker
+
+
 def test_sequencers_running_at_once_give_each_event_one_leaf() -> None:
     assert connection.vendor == "postgresql"
     _append("system", 30)
@@ -60,21 +79,8 @@ def test_appends_and_sequencing_at_once_lose_nothing() -> None:
 
 
 def test_an_event_committed_late_gets_a_later_leaf() -> None:
-    inserted = threading.Event()
     release = threading.Event()
-
-    def slow_append() -> None:
-        try:
-            with transaction.atomic():
-                trail_append(stream="slow", action="test_event", actor=None)
-                inserted.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=slow_append)
-    worker.start()
-    assert inserted.wait(30)
+    worker = _open_append("slow", release)
     _append("fast", 2)  # higher ids, committed first
     assert log_sequence() == 2
     release.set()
@@ -94,21 +100,8 @@ def test_a_stream_whose_earlier_event_committed_late_keeps_its_leaves_in_seq_ord
     seq 2 follows: the minute's run leaves seq 2 for the sweep, which takes both in order."""
     _append("slow", 1)
     log_sequence()
-    inserted = threading.Event()
     release = threading.Event()
-
-    def slow_append() -> None:
-        try:
-            with transaction.atomic():
-                trail_append(stream="slow", action="test_event", actor=None)
-                inserted.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=slow_append)
-    worker.start()
-    assert inserted.wait(30)
+    worker = _open_append("slow", release)
     _append("fast", 2)
     assert log_sequence(sweep=False) == 2
     release.set()
