@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= metro2026
+# make demo PORT=8001 serves on another port; the links in mail follow it (SITE_URL).
+PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
@@ -11,7 +13,7 @@ PYTEST_ARGS ?=
 # (kla/settings.py). A deployment sets SECRET_KEY and leaves KLA_DEMO unset.
 export KLA_DEMO := 1
 
-.PHONY: demo test test-fast check install install-dev lint typecheck imports migrations-check lock bench clean
+.PHONY: demo test test-fast check install install-dev lint typecheck imports migrations-check lock vendor bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +30,14 @@ $(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python
 install: $(VENV)/.base
 install-dev: $(VENV)/.dev
 
+demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_metro --demo-users --password '$(DEMO_PASSWORD)'
 	$(PY) manage.py trail_keygen
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Demo accounts: admin, verifikator, verifikator2, bapperida, inspektorat, op-<kode> (password: $(DEMO_PASSWORD))"
-	scripts/demo.sh
+	PORT='$(PORT)' scripts/demo.sh
 
 # The whole suite on PostgreSQL and Redis, browser journeys included.
 test: install-dev
@@ -72,6 +75,13 @@ lock: install-dev
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
 	test -f requirements/bench.lock || cp requirements/dev.lock requirements/bench.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes -q -o requirements/bench.lock
+
+# Re-vendor the front-end assets after changing package.json: npm installs what
+# package-lock.json pins, and scripts/vendor_assets.py copies it into kla/static/vendor.
+vendor:
+	npm install --package-lock-only --ignore-scripts --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) scripts/vendor_assets.py
 
 $(VENV)/.bench: requirements/bench.lock | $(VENV)/bin/python
 	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/bench.lock

@@ -564,8 +564,11 @@ def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evid
     return evidence
 
 
-def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Evidence:
-    """Record that the caller reads a file (the trail shows who read personal data).
+def evidence_download(
+    *, user: User, submission_id: int, evidence_id: int, preview: bool = False
+) -> Evidence:
+    """Record that the caller reads a file (the trail shows who read personal data); a
+    preview in the page is a download too, marked as one in the event's data.
 
     The file is hashed first, outside the transaction: one whose bytes differ from its
     upload event, or that is missing, is refused with 409 saying why, its failure recorded
@@ -588,7 +591,9 @@ def evidence_download(*, user: User, submission_id: int, evidence_id: int) -> Ev
             from_state=submission.state,
             to_state=submission.state,
             files=[_file_entry(evidence)],
-            data={"evidence": evidence.pk},
+            data={"evidence": evidence.pk, "preview": True}
+            if preview
+            else {"evidence": evidence.pk},
             submission=submission,
             body=submission.body,
         )

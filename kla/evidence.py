@@ -25,6 +25,16 @@ ACCEPTED = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 ACCEPTED_LABEL = "PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX, ODT, ODS"
+# What a browser shows in the page: images in <img>, PDFs in a same-origin frame. HEIC and
+# office files have no viewer in a browser: they are downloaded.
+PREVIEWS = {"image/jpeg": "image", "image/png": "image", "application/pdf": "pdf"}
+
+
+def preview_kind(content_type: str) -> str | None:
+    """ "image", "pdf", or None when the file can only be downloaded."""
+    return PREVIEWS.get(content_type)
+
+
 # filetype reads at most this many leading bytes to recognise a format.
 SIGNATURE_BYTES = 8192
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,17 @@ def instruction_data() -> dict[str, Any]:
 
 
 @transaction.atomic
-def seed_metro(*, demo_password: str | None = None) -> SeedReport:
+def seed_metro(
+    *, demo_password: str | None = None, progress: Callable[[str], None] | None = None
+) -> SeedReport:
     """Seed the instruction, its addressee bodies, the 24 indicators and the role groups from
-    the data files, and the demo users when a password is given; see the module's rules."""
+    the data files, and the demo users when a password is given; see the module's rules.
+    ``progress`` hears a line at each step (the demo accounts take most of the time)."""
+    say = progress if progress is not None else (lambda line: None)
     report = SeedReport()
+    say("instruction")
     instruction, instruction_made = _seed_instruction(report)
+    say("bodies")
     new_bodies = _seed_bodies(report)
     # A body joins the addressees only in the run that creates it (or the instruction): a
     # body an administrator removed from the addressees stays removed on later runs.
@@ -131,6 +138,7 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
             instruction.addressees.add(body)
             report.add("addressee", True)
     _supersede_bodies(report)
+    say("indicators and evidence checklist")
     for row in _rows(INDICATORS_FILE):
         _, made = Indicator.objects.get_or_create(
             number=int(row["number"]),
@@ -150,7 +158,7 @@ def seed_metro(*, demo_password: str | None = None) -> SeedReport:
     if not groups[Role.VERIFIER].permissions.filter(pk=verify.pk).exists():
         groups[Role.VERIFIER].permissions.add(verify)
     if demo_password:
-        _seed_demo_users(demo_password, groups, report)
+        _seed_demo_users(demo_password, groups, report, say)
     return report
 
 
@@ -269,7 +277,9 @@ def _supersede_bodies(report: SeedReport) -> None:
             report.change("addressee removed")
 
 
-def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedReport) -> None:
+def _seed_demo_users(
+    password: str, groups: dict[Role, Group], report: SeedReport, say: Callable[[str], None]
+) -> None:
     User = get_user_model()
 
     def user(username: str, **extra: Any) -> tuple[Any, bool]:
@@ -281,6 +291,7 @@ def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedRepor
         account.save()
         return account, True
 
+    say("demo accounts: admin and reviewers")
     _admin, made = user("admin", is_staff=True, is_superuser=True, first_name="Administrator")
     report.add("user", made)
     people = {
@@ -295,11 +306,14 @@ def _seed_demo_users(password: str, groups: dict[Role, Group], report: SeedRepor
         if made:
             account.groups.add(groups[role])
     # A superseded body has no operator to sign in: its successor's operator does the work.
-    for body in Body.objects.filter(active=True):
+    bodies = list(Body.objects.filter(active=True))
+    for done, body in enumerate(bodies, start=1):
         account, made = user(f"op-{body.code}", first_name=f"Operator {body.code}")
         report.add("user", made)
         if made:
             Membership.objects.get_or_create(user=account, body=body)
+        if done % 10 == 0 or done == len(bodies):
+            say(f"demo accounts: operators {done}/{len(bodies)}")
     verifier = User.objects.get(username="verifikator")
     p3a = Body.objects.filter(code="dp3ap2kb").first()
     if p3a is not None:

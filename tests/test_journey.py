@@ -13,8 +13,8 @@ from tests import factories as f
 
 @pytest.fixture
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """An Indonesian browser, as the people of Metro use."""
-    return {**browser_context_args, "locale": "id-ID"}
+    """An Indonesian browser on the usual office laptop, as the people of Metro use."""
+    return {**browser_context_args, "locale": "id-ID", "viewport": {"width": 1366, "height": 768}}
 
 
 def log_in(page: Page, base: str, username: str) -> None:
@@ -26,14 +26,22 @@ def log_in(page: Page, base: str, username: str) -> None:
 
 
 def log_out(page: Page, base: str) -> None:
+    """Sign out from the person's dropdown in the header (behind "Menu" on a narrow window)."""
+    toggle = page.locator("button.menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.locator("details.person-menu > summary").click()
     page.get_by_role("button", name="Keluar").click()
     expect(page).to_have_url(f"{base}/masuk/")
 
 
 def act(page: Page, button: str, note: str = "", note_for: str = "") -> None:
+    """Press an action's button and wait until htmx has put the answer in the page."""
     if note_for:
         page.fill(f"#note-{note_for}", note)
-    page.get_by_role("button", name=button, exact=True).click()
+    with page.expect_response(lambda r: "/aksi/" in r.url and r.request.method == "POST"):
+        page.get_by_role("button", name=button, exact=True).click()
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 @pytest.mark.browser

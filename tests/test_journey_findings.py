@@ -15,8 +15,8 @@ from tests.test_journey import log_in, log_out
 
 @pytest.fixture
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """An Indonesian browser, as the people of Metro use."""
-    return {**browser_context_args, "locale": "id-ID"}
+    """An Indonesian browser on the usual office laptop, as the people of Metro use."""
+    return {**browser_context_args, "locale": "id-ID", "viewport": {"width": 1366, "height": 768}}
 
 
 def pdf(name: str) -> list[FilePayload]:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import F
+from django.db.models import F, Max, Q
 
+from roles.roles import Role
 from workflows.models import TrailEvent
 
 # Events by which a person has "created, edited or submitted" a submission.
@@ -27,8 +28,10 @@ AUTHORING_ACTIONS = (
     "resubmit",
     "withdraw",
 )
-# A withdraw is possible while the newest event is the operator's own one of these.
+# A withdraw is possible while the newest event is the operator's own one of these ...
 WITHDRAWABLE_AFTER = ("submit", "resubmit")
+# ... not counting the body's own operators reading its files (downloads and previews).
+DOWNLOAD = "evidence_download"
 
 
 @dataclass(frozen=True)
@@ -49,18 +52,47 @@ def authored_among(user: User, submission_ids: Sequence[int]) -> set[int]:
 
 
 def latest_events(submission_ids: Sequence[int]) -> dict[int, TrailEvent]:
-    """The newest trail event of each submission: the one at its stream head (one query)."""
-    rows = TrailEvent.objects.filter(
-        submission_id__in=list(submission_ids), seq=F("stream__seq")
-    ).only("submission_id", "actor_id", "action")
-    return {row.submission_id: row for row in rows if row.submission_id is not None}
+    """The newest trail event of each submission that tells a withdraw it is too late.
+
+    That is the event at the stream head, unless the head is a download (or a preview) by the
+    body's own operators: reading one's own files starts nobody's work (DESIGN, "Submission
+    page"). Then it is the newest other event (two queries).
+    """
+    ids = list(submission_ids)
+    rows = list(
+        TrailEvent.objects.filter(submission_id__in=ids, seq=F("stream__seq")).only(
+            "submission_id", "actor_id", "action", "role"
+        )
+    )
+    latest = {row.submission_id: row for row in rows if row.submission_id is not None}
+    own_reads = [pk for pk, row in latest.items() if _own_read(row)]
+    if own_reads:
+        newest = (
+            TrailEvent.objects.filter(submission_id__in=own_reads)
+            .exclude(action=DOWNLOAD, role=Role.OPERATOR)
+            .values("submission_id")
+            .annotate(last=Max("seq"))
+        )
+        wanted = Q(pk__in=[])
+        for row in newest:
+            wanted |= Q(submission_id=row["submission_id"], seq=row["last"])
+        for pk in own_reads:
+            del latest[pk]
+        for event in TrailEvent.objects.filter(wanted).only("submission_id", "actor_id", "action"):
+            if event.submission_id is not None:
+                latest[event.submission_id] = event
+    return latest
+
+
+def _own_read(event: TrailEvent) -> bool:
+    return event.action == DOWNLOAD and event.role == Role.OPERATOR
 
 
 def withdrawable_by(user: User, latest: TrailEvent | None) -> bool:
     """Whether the newest event is this person's own submit or resubmit.
 
-    Any later event (a reviewer downloading the evidence, an escalation) means someone has
-    started on it.
+    Any later event (a reviewer downloading or previewing the evidence, an escalation) means
+    someone has started on it; the body's own operators reading its files do not.
     """
     return latest is not None and latest.actor_id == user.pk and latest.action in WITHDRAWABLE_AFTER
 

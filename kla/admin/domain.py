@@ -106,6 +106,8 @@ class InstructionAdmin(ModelAdmin):
 class BodyAdmin(GuardedModelAdmin):
     """Bodies, with per-body object permissions (a verifier limited to some bodies)."""
 
+    obj_perms_manage_template = "admin/kla/obj_perms_manage.html"
+
     list_display = ("code", "name", "kind", "active")
     list_filter = ("kind", "active")
     search_fields = ("code", "name")

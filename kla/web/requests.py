@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
 
 from kla.errors import ServiceError
 from roles.roles import Roles, roles_of
@@ -22,6 +23,8 @@ class AuthenticatedHttpRequest(HttpRequest):
 
     user: User
     refusal_page: Refusal | None
+    # django-htmx's middleware: is this an htmx request, and what did it ask for.
+    htmx: HtmxDetails
 
 
 def request_roles(request: HttpRequest) -> Roles:

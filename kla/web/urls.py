@@ -59,6 +59,16 @@ urlpatterns: list[URLPattern] = [
     path("pengajuan/<int:pk>/bukti/", evidence.evidence_upload, name="evidence-upload"),
     path("pengajuan/<int:pk>/bukti/<int:eid>/", evidence.evidence_file, name="evidence-download"),
     path(
+        "pengajuan/<int:pk>/bukti/<int:eid>/lihat/",
+        evidence.evidence_view,
+        name="evidence-view",
+    ),
+    path(
+        "pengajuan/<int:pk>/bukti/<int:eid>/tampil/",
+        evidence.evidence_inline,
+        name="evidence-inline",
+    ),
+    path(
         "pengajuan/<int:pk>/bukti/<int:eid>/hapus/",
         evidence.evidence_delete,
         name="evidence-remove",

@@ -112,7 +112,7 @@ def test_state_labels_are_translated() -> None:
 @pytest.mark.django_db
 def test_login_page_is_indonesian_without_any_choice(client: Client) -> None:
     html = client.get(reverse("login")).content.decode()
-    assert '<html lang="id">' in html
+    assert '<html lang="id" ' in html
     assert "Lupa kata sandi?" in html
 
 
@@ -120,7 +120,7 @@ def test_login_page_is_indonesian_without_any_choice(client: Client) -> None:
 def test_login_page_is_english_after_choosing_english(client: Client) -> None:
     choose(client, "en", reverse("login"))
     html = client.get(reverse("login")).content.decode()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" ' in html
     assert "Forgot your password?" in html
     assert "Lupa kata sandi?" not in html
 
@@ -144,7 +144,7 @@ def test_submission_page_is_english_after_choosing_english(
     detail = reverse("submission-detail", args=[submitted.pk])
     choose(client, "en", detail)
     html = client.get(detail).content.decode()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" ' in html
     assert "My tasks" in html
     assert "Awaiting verification" in html
     assert "Evidence" in html
@@ -169,7 +169,7 @@ def test_choosing_indonesian_wins_over_an_english_browser(client: Client) -> Non
 @pytest.mark.django_db
 def test_a_browser_language_without_catalogue_falls_back_to_indonesian(client: Client) -> None:
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
-    assert '<html lang="id">' in html
+    assert '<html lang="id" ' in html
     assert "Lupa kata sandi?" in html
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,18 @@ def test_demo_users_hold_the_roles_design_names() -> None:
 def test_demo_users_need_a_password() -> None:
     with pytest.raises(CommandError):
         call_command("seed_metro", "--demo-users")
+
+
+@pytest.mark.django_db
+def test_seed_metro_says_how_far_it_is_with_the_demo_accounts() -> None:
+    out = StringIO()
+    call_command("seed_metro", "--demo-users", "--password", "metro2026", stdout=out)
+    lines = out.getvalue().splitlines()
+    operators = Body.objects.filter(active=True).count()
+    assert lines[0] == "seed_metro: instruction ..."
+    assert f"seed_metro: demo accounts: operators {operators}/{operators} ..." in lines
+    assert lines[-1].startswith("seed_metro: created ")
+    quiet = StringIO()
+    call_command("seed_metro", verbosity=0, stdout=quiet)
+    assert [line.split(":")[0] for line in quiet.getvalue().splitlines()] == ["seed_metro"]
+    assert "..." not in quiet.getvalue()

@@ -237,6 +237,38 @@ class TestWithdraw:
         with pytest.raises(Conflict):
             act(people["operator"], submitted, "withdraw")
 
+    def test_still_after_the_bodys_own_operators_read_the_files(
+        self, submitted: Submission, body: Body, people: dict[str, Any]
+    ) -> None:
+        from kla.drafting import evidence_download
+
+        colleague = f.make_operator(body, "op-dinkes-2")
+        for reader, preview in ((people["operator"], True), (colleague, False)):
+            evidence_download(
+                user=reader,
+                submission_id=submitted.pk,
+                evidence_id=submitted.evidence.get().pk,
+                preview=preview,
+            )
+        assert "withdraw" in allowed_actions(user=people["operator"], submission=submitted)
+        assert act(people["operator"], submitted, "withdraw").state == "draft"
+
+    def test_not_once_a_verifier_has_previewed_a_file_after_the_operator(
+        self, submitted: Submission, people: dict[str, Any]
+    ) -> None:
+        from kla.drafting import evidence_download
+
+        for reader in (people["verifier"], people["operator"]):
+            evidence_download(
+                user=reader,
+                submission_id=submitted.pk,
+                evidence_id=submitted.evidence.get().pk,
+                preview=True,
+            )
+        assert "withdraw" not in allowed_actions(user=people["operator"], submission=submitted)
+        with pytest.raises(Conflict):
+            act(people["operator"], submitted, "withdraw")
+
     def test_not_another_operators_submit(self, submitted: Submission, body: Body) -> None:
         colleague = f.make_operator(body, "op-dinkes-2")
         assert "withdraw" not in allowed_actions(user=colleague, submission=submitted)

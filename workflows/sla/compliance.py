@@ -165,6 +165,26 @@ def compliance_compute(
     now = now if now is not None else timezone.now()
     instruction = instruction if instruction is not None else Instruction.current()
     bodies = _bodies(roles, instruction)
+    rows, cells = _empty_rows(bodies)
+    if instruction is None or not bodies:
+        deadline = (
+            None if instruction is None else deadline_status(instruction=instruction, now=now)
+        )
+        return ComplianceMatrix(instruction=instruction, deadline=deadline, rows=rows, now=now)
+
+    _fill(cells, user=user, roles=roles, instruction=instruction, now=now)
+    return ComplianceMatrix(
+        instruction=instruction,
+        deadline=deadline_status(instruction=instruction, now=now),
+        rows=rows,
+        now=now,
+    )
+
+
+def _empty_rows(
+    bodies: list[Body],
+) -> tuple[list[ComplianceRow], dict[tuple[int, str], ComplianceCell]]:
+    """A row of four empty cells per body, and the cells by (body id, category)."""
     cells: dict[tuple[int, str], ComplianceCell] = {}
     rows: list[ComplianceRow] = []
     for body in bodies:
@@ -174,13 +194,19 @@ def compliance_compute(
             row.cells.append(cell)
             cells[(body.pk, category)] = cell
         rows.append(row)
-    if instruction is None or not bodies:
-        deadline = (
-            None if instruction is None else deadline_status(instruction=instruction, now=now)
-        )
-        return ComplianceMatrix(instruction=instruction, deadline=deadline, rows=rows, now=now)
+    return rows, cells
 
-    body_ids = [b.pk for b in bodies]
+
+def _fill(
+    cells: dict[tuple[int, str], ComplianceCell],
+    *,
+    user: User | AnonymousUser,
+    roles: Roles,
+    instruction: Instruction,
+    now: dt.datetime,
+) -> None:
+    """Count each body's visible submissions and nihil declarations into its cells."""
+    body_ids = sorted({body_id for body_id, _category in cells})
     open_step = ~Q(state=S.AUDITED)
     rank = Case(
         *(When(state=state, then=Value(r)) for state, r in STATE_RANK.items()),
@@ -218,6 +244,31 @@ def compliance_compute(
     for body_id, category in declared:
         if (body_id, category) in cells:
             cells[(body_id, category)].nihil = True
+
+
+def obligations_of(
+    *,
+    user: User,
+    roles: Roles | None = None,
+    instruction: Instruction | None = None,
+    now: dt.datetime | None = None,
+) -> ComplianceMatrix:
+    """What the bodies a person operates owe an instruction (the current one unless given):
+    their rows of the compliance matrix, for the operator's home. Bodies the instruction does
+    not address are left out; without a current instruction there are no rows."""
+    roles = roles if roles is not None else roles_of(user)
+    now = now if now is not None else timezone.now()
+    instruction = instruction if instruction is not None else Instruction.current()
+    if instruction is None:
+        return ComplianceMatrix(instruction=None, deadline=None, rows=[], now=now)
+    bodies = list(
+        instruction.addressees.filter(pk__in=roles.operator_of)
+        .order_by("name", "code")
+        .only("pk", "code", "name")
+    )
+    rows, cells = _empty_rows(bodies)
+    if cells:
+        _fill(cells, user=user, roles=roles, instruction=instruction, now=now)
     return ComplianceMatrix(
         instruction=instruction,
         deadline=deadline_status(instruction=instruction, now=now),

@@ -25,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError("--demo-users needs --password")
         try:
             report = seed_metro(
-                demo_password=options["password"] if options["demo_users"] else None
+                demo_password=options["password"] if options["demo_users"] else None,
+                progress=self._progress if options["verbosity"] > 0 else None,
             )
         except SeedDataError as exc:
             raise CommandError(str(exc)) from None
@@ -36,3 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(f"seed_metro: changed {changed}")
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"seed_metro: warning: {warning}"))
+
+    def _progress(self, step: str) -> None:
+        self.stdout.write(f"seed_metro: {step} ...")
+        self.stdout.flush()

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import format_rupiah
-from kla.models import SubmissionState
+from kla.evidence import preview_kind
+from kla.models import EvidenceKind, SubmissionState
 from kla.web.requests import request_roles
 from roles.roles import Role
 
@@ -83,6 +84,18 @@ def person_roles(context: template.Context) -> list[str]:
     if request is None or not request.user.is_authenticated:
         return []
     return [str(ROLE_LABELS[name]) for name in request_roles(request).names()]
+
+
+@register.filter
+def evidence_kind_label(kind: str) -> str:
+    """A file kind's label ("sk" -> its Indonesian name)."""
+    return str(dict(EvidenceKind.choices).get(kind, kind))
+
+
+@register.filter
+def previewable(content_type: str) -> bool:
+    """Whether a file of this type is shown in the page (an image or a PDF)."""
+    return preview_kind(content_type) is not None
 
 
 @register.filter

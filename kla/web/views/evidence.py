@@ -1,5 +1,5 @@
 """Evidence files of a submission: upload (413 while it streams in), kind and requirements,
-removal, download.
+removal, download, and a preview in the page (images in <img>, PDFs in a same-origin frame).
 
 Refusals other than 403 and 404 show the submission page again with the message.
 """
@@ -11,13 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from kla.drafting import evidence_add, evidence_download, evidence_remove, evidence_tag
-from kla.errors import Invalid, ServiceError, TooLarge
+from kla.errors import Invalid, NotVisible, ServiceError, TooLarge
+from kla.evidence import preview_kind
 from kla.models import Submission
 from kla.web.forms import EvidenceForm, EvidenceTagForm, requirement_choices
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal
@@ -124,3 +127,52 @@ def evidence_file(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpR
     return FileResponse(
         handle, as_attachment=True, filename=evidence.name, content_type=evidence.content_type
     )
+
+
+INLINE_POLICY = "default-src 'none'; frame-ancestors 'self'"
+
+
+@login_required
+@require_GET
+def evidence_view(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpResponse:
+    """A file shown in the page: its own page, or (htmx) the panel the submission page opens.
+
+    Showing it is not yet reading it: the browser's request for the bytes (``evidence_inline``)
+    is, and that one is written to the trail.
+    """
+    submission = visible_submission(request, pk)
+    evidence = submission.evidence.filter(pk=eid).first()
+    if evidence is None:
+        raise NotVisible(_("Berkas tidak ditemukan."))
+    context = {
+        "submission": submission,
+        "e": evidence,
+        "preview": preview_kind(evidence.content_type),
+    }
+    template = "kla/_evidence_preview.html" if request.htmx else "kla/evidence_preview.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def evidence_inline(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpResponseBase:
+    """The bytes of a file to show in the page, with the type detected at upload; a download
+    for the trail like any other. A file no browser shows (HEIC, office) is downloaded."""
+    evidence = evidence_download(user=request.user, submission_id=pk, evidence_id=eid, preview=True)
+    try:
+        handle = evidence.file.open("rb")
+    except OSError:
+        raise Http404(_("Berkas tidak ditemukan di penyimpanan.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=preview_kind(evidence.content_type) is None,
+        filename=evidence.name,
+        content_type=evidence.content_type,
+    )
+    # The file's own policy, in place of the pages' (django-csp leaves a header already set):
+    # nothing in it may load or run, and only our pages may frame it.
+    response["Content-Security-Policy"] = INLINE_POLICY
+    return response

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -46,19 +47,24 @@ def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         return redirect("exports")
     mine = list(exports_of(request.user).select_related("instruction")[:20])
-    return render(
-        request,
-        "kla/exports.html",
-        {
-            "exports": mine,
-            "kinds": [
-                (code, label)
-                for code, label in ExportKind.choices
-                if code != ExportKind.TRAIL_BUNDLE or may_export_trail(roles)
-            ],
-            "running": any(e.state in (ExportState.PENDING, ExportState.RUNNING) for e in mine),
-        },
-    )
+    running = any(e.state in (ExportState.PENDING, ExportState.RUNNING) for e in mine)
+    if request.htmx:
+        # The list polling itself while an export runs (htmx): the list alone, which stops
+        # polling once nothing runs.
+        response = render(request, "kla/_export_list.html", {"exports": mine, "running": running})
+    else:
+        kinds = [
+            (code, label)
+            for code, label in ExportKind.choices
+            if code != ExportKind.TRAIL_BUNDLE or may_export_trail(roles)
+        ]
+        response = render(
+            request,
+            "kla/exports.html",
+            {"exports": mine, "kinds": kinds, "running": running},
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

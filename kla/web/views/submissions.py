@@ -30,6 +30,7 @@ from kla.evidence import ACCEPTED_LABEL
 from kla.instructions import instruction_get
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
+from kla.reports.resubmission import changes_since_return
 from kla.web.forms import (
     ActionForm,
     EvidenceForm,
@@ -166,6 +167,7 @@ def detail_page(
         submission.evidence.select_related("uploaded_by").prefetch_related("requirements")
     )
     current = [e for e in evidence if e.current]
+    events = list(submission.trail.order_by("seq"))
     # The same file handed in elsewhere, as far as this person can see (kla.reports.duplicates).
     annotate_duplicates(user=request.user, evidence=current, roles=roles)
     choices = requirement_choices(submission) if can_edit else []
@@ -194,7 +196,10 @@ def detail_page(
         "current_evidence": current,
         "current_files": files,
         "removed_evidence": [e for e in evidence if not e.current],
-        "events": list(submission.trail.order_by("seq")),
+        "events": events,
+        # The latest return's reason (at the top until a resubmit answers it) and what has
+        # changed since the version it returned, from the trail.
+        "resubmission": changes_since_return(submission, events, current),
         "chain": submission_chain_for(roles=roles, submission=submission),
         "buttons": buttons,
         "can_edit": can_edit,

@@ -12,13 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.models import Category, Instruction, Submission
+from kla.models import Category, Instruction, Submission, SubmissionState
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
 from kla.web.views.instructions import page_instruction
 from roles.permissions import holds, may_draft
 from roles.roles import Role
 from workflows.duties import DUTY_ROLES, waiting_for
+from workflows.models import TrailEvent
+from workflows.sla.compliance import obligations_of
 from workflows.supervision.matrix import recommendations_waiting
 
 # The heading of each role's section, in the order of ``workflows.duties.DUTY_ROLES``.
@@ -55,6 +57,9 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         for role in DUTY_ROLES
         if holds(roles, role)
     ]
+    for section in sections:
+        if section["title"] == SECTION_TITLES[Role.OPERATOR]:
+            section["rows"] = _returned_first(list(section["rows"]))
     follow_ups = [
         {
             "title": FOLLOW_UP_TITLES[role],
@@ -73,5 +78,22 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
             "follow_ups": follow_ups,
             "now": timezone.now(),
             "categories": Category.choices if may_draft(roles) else [],
+            # The operator's home: what their bodies still owe the current instruction.
+            "obligations": obligations_of(user=request.user, roles=roles)
+            if may_draft(roles)
+            else None,
         },
     )
+
+
+def _returned_first(rows: list[Submission]) -> list[Submission]:
+    """Returned submissions before drafts, each with the reason it was last returned for."""
+    returned = [s.pk for s in rows if s.state == SubmissionState.RETURNED]
+    reasons = dict(
+        TrailEvent.objects.filter(submission_id__in=returned, action="return")
+        .order_by("submission_id", "seq")
+        .values_list("submission_id", "note")
+    )
+    for row in rows:
+        row.return_note = reasons.get(row.pk, "")  # type: ignore[attr-defined]
+    return sorted(rows, key=lambda s: s.state != SubmissionState.RETURNED)
