@@ -141,16 +141,19 @@ def submission_act(
     if not isinstance(action, str) or action not in ACTIONS:
         raise Invalid({"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTIONS)})
     flow = SubmissionFlow(submission, user=user, roles=roles)
-    if not any(t.has_perm(flow, user) for t in transitions_of(action)):
-        raise Forbidden(_("Peran Anda tidak dapat melakukan aksi '%s'.") % action)
+    named = transitions_of(action)
+    # People read the button's words, never the API's code ("approve").
+    label = str(named[0].label) if named else action
+    if not any(t.has_perm(flow, user) for t in named):
+        raise Forbidden(_("Peran Anda tidak dapat melakukan tindakan “%s”.") % label)
 
     transition = transition_from(action, submission.state)
     if transition is None or not transition.has_perm(flow, user):
         # No transition from this state, or one for another role (a verifier's return from
         # "submitted" while the submission is "verified"): the state is what stands in the way.
         raise Conflict(
-            _("Aksi '%(action)s' tidak berlaku untuk status %(state)s.")
-            % {"action": action, "state": submission.get_state_display()}
+            _("Tindakan “%(action)s” tidak dapat dilakukan pada pengajuan berstatus %(state)s.")
+            % {"action": label, "state": submission.get_state_display()}
         )
     if version is not None and version != submission.version:
         raise Conflict(_("Pengajuan telah berubah sejak Anda membukanya; muat ulang."))

@@ -337,3 +337,15 @@ class TestLate:
         draft.instruction.deadline = draft.instruction.deadline.replace(year=2999)
         draft.instruction.save()
         assert act(operator, draft, "submit").late is False
+
+
+def test_a_refusal_names_the_action_in_words_not_its_code(
+    submitted: Submission, people: dict[str, Any]
+) -> None:
+    with pytest.raises(Conflict) as refused:
+        act(people["operator"], submitted, "submit")
+    assert "“Ajukan untuk verifikasi”" in str(refused.value.message)
+    assert "'submit'" not in str(refused.value.message)
+    with pytest.raises(Forbidden) as forbidden:
+        act(people["operator"], submitted, "approve")
+    assert "“Setujui (verifikasi)”" in str(forbidden.value.message)
