@@ -1,15 +1,16 @@
-"""Evidence package (and recap workbook) cost at two sizes, measured in one run:
-``python -m bench.exports`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
+"""Evidence package and recap workbook cost at two sizes, measured in one run:
+``python -m bench exports`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
 
 In a scratch database (Django's test-database machinery; dropped at the end) and a temporary
 storage folder it creates, in bulk, verified submissions with two small evidence files each:
 a tenth of the full size first (``BENCH_EXPORT_SIZES``, ``500,5000`` submissions by default:
-1,000 then 10,000 files), and builds the evidence package and the recap workbook for a
-consolidator at each size, printing the time and the peak of Python memory (tracemalloc) and
-the ratios of the large run to the small one. The package is written as a stream, so the
-peak must stay flat (ratio near 1) while the time grows linearly (time per file ratio near 1).
-The workbook is printed for comparison only: openpyxl's write-only mode spools rows to disk
-but reads each sheet's XML back whole when saving, so its peak grows with the largest sheet.
+1,000 then 10,000 files), and builds each export (``BENCH_EXPORT_KINDS``, both by default:
+``evidence_zip,rekap_xlsx``; with only the recap no files are stored) for a consolidator at
+each size, printing the time and the peak of Python memory (tracemalloc) and the ratios of
+the large run to the small one. Both are written as streams, so the peak must stay flat
+(ratio near 1) while the time grows linearly (time per file ratio near 1): the package copies
+file by file, the recap reads its rows in keyset batches into openpyxl's write-only workbook,
+which spools each sheet to disk. ``BENCH_EXPORT_DB`` names the scratch database.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from bench._scratch import export_world, scratch_database, teardown
 
 SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "500,5000").split(",") if s]
 FILES_PER_SUBMISSION = 2
-SCRATCH_DB = "bench_kla_exports"
+KINDS = [k for k in os.environ.get("BENCH_EXPORT_KINDS", "evidence_zip,rekap_xlsx").split(",") if k]
+SCRATCH_DB = os.environ.get("BENCH_EXPORT_DB", "bench_kla_exports")
 BATCH = 1000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -41,8 +43,9 @@ def _world() -> dict[str, Any]:
     return {**export_world(), "made": 0}
 
 
-def _grow(world: dict[str, Any], total: int) -> None:
-    """Add verified submissions, their indicators and files (stored for real) up to ``total``."""
+def _grow(world: dict[str, Any], total: int, *, with_files: bool = True) -> None:
+    """Add verified submissions, their indicators and files (stored for real, unless
+    ``with_files`` is false) up to ``total``."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from django.utils import timezone
@@ -76,7 +79,7 @@ def _grow(world: dict[str, Any], total: int) -> None:
             links.append(through(submission=s, indicator=indicators[n % 24]))
             if n % 3 == 0:
                 links.append(through(submission=s, indicator=indicators[(n + 7) % 24]))
-            for k in range(FILES_PER_SUBMISSION):
+            for k in range(FILES_PER_SUBMISSION if with_files else 0):
                 content = PDF + f"% {n}-{k}\n".encode() * 40
                 name = default_storage.save(f"evidence/{s.pk}/{k}", ContentFile(content))
                 files.append(
@@ -118,27 +121,36 @@ def main() -> None:
         from kla.reports.package import build_evidence_zip
 
         translation.activate("id")
+        builders = {"evidence_zip": build_evidence_zip, "rekap_xlsx": build_rekap}
+        unknown = set(KINDS) - set(builders)
+        if unknown:
+            raise SystemExit(f"BENCH_EXPORT_KINDS: unknown {', '.join(sorted(unknown))}")
         world = _world()
-        results: dict[str, list[tuple[int, float, int]]] = {"evidence_zip": [], "rekap_xlsx": []}
+        results: dict[str, list[tuple[int, int, float, int]]] = {kind: [] for kind in KINDS}
         for count in SIZES:
-            _grow(world, count)
+            _grow(world, count, with_files="evidence_zip" in KINDS)
             files = count * FILES_PER_SUBMISSION
-            for kind, build in (("evidence_zip", build_evidence_zip), ("rekap_xlsx", build_rekap)):
-                elapsed, peak, size = _measure(build, world["consolidator"])
-                results[kind].append((files, elapsed, peak))
+            for kind in KINDS:
+                elapsed, peak, size = _measure(builders[kind], world["consolidator"])
+                # The package is counted in files, the recap in rows (one per submission).
+                units = files if kind == "evidence_zip" else count
+                unit = "file" if kind == "evidence_zip" else "row"
+                results[kind].append((count, units, elapsed, peak))
                 print(
-                    f"{kind}: {count:>6} submissions, {files:>6} files: {elapsed:7.2f} s, "
-                    f"{elapsed / files * 1e3:6.2f} ms per file, peak {peak / 2**20:6.2f} MiB, "
+                    f"{kind}: {count:>6} submissions, {units:>6} {unit}s: {elapsed:7.2f} s, "
+                    f"{elapsed / units * 1e3:6.2f} ms per {unit}, peak {peak / 2**20:6.2f} MiB, "
                     f"output {size / 2**20:7.2f} MiB",
                     flush=True,
                 )
         if len(SIZES) > 1:
             for kind, rows in results.items():
-                (f_small, t_small, p_small), (f_large, t_large, p_large) = rows[0], rows[-1]
+                (c_small, u_small, t_small, p_small) = rows[0]
+                (c_large, u_large, t_large, p_large) = rows[-1]
                 print(
-                    f"{kind}: at {f_large} / at {f_small} files: "
-                    f"time per file x{(t_large / f_large) / (t_small / f_small):.2f} "
-                    f"(linear: ~1), peak memory x{p_large / p_small:.2f} (flat: ~1)"
+                    f"{kind}: peak memory {p_small / 2**20:.2f} MiB at {c_small} submissions, "
+                    f"{p_large / 2**20:.2f} MiB at {c_large} (x{c_large / c_small:.0f}): "
+                    f"ratio x{p_large / p_small:.2f} (flat: ~1); time per unit "
+                    f"x{(t_large / u_large) / (t_small / u_small):.2f} (linear: ~1)"
                 )
     finally:
         teardown(old_config)

@@ -116,17 +116,19 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 # A thousand trillion rupiah: far above any city budget, and safe for spreadsheets (15 digits).
 MONEY_MAX = 10**15
-_MONEY = re.compile(r"^\d{1,3}(\.\d{3})+$|^\d+$")
+# "1.500.000" (dots between thousands) or "1500000", after an optional "Rp" ("Rp 1.500.000",
+# as the pages show it). Nothing else: no decimals, no commas, no sign.
+_MONEY = re.compile(r"^(?:rp\s*)?(\d{1,3}(?:\.\d{3})+|\d+)$", re.IGNORECASE)
 
 
 def parse_money(value: Any) -> int:
-    """Whole rupiah: an int, or text such as "1.500.000" or "1500000"."""
+    """Whole rupiah: an int, or text such as "1.500.000", "Rp 1.500.000" or "1500000"."""
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
         amount = value
-    elif isinstance(value, str) and _MONEY.match(value.strip().removeprefix("Rp").strip()):
-        amount = int(value.strip().removeprefix("Rp").strip().replace(".", ""))
+    elif isinstance(value, str) and (match := _MONEY.match(value.strip())):
+        amount = int(match.group(1).replace(".", ""))
     else:
         raise ValueError
     if amount < 0 or amount > MONEY_MAX:
@@ -139,6 +141,26 @@ def format_rupiah(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         return str(value)
     return "Rp " + f"{value:,}".replace(",", ".")
+
+
+MONEY_FORMATS_MESSAGE = gettext_lazy(
+    "Masukkan rupiah utuh, tidak negatif, tanpa sen, seperti 1.500.000, Rp 1.500.000 atau 1500000."
+)
+
+
+class MoneyField(forms.CharField):
+    """Whole rupiah typed on a page: "1.500.000", "Rp 1.500.000" or "1500000" become an
+    ``int``. Anything else is kept as typed for the service to refuse, beside the field and
+    together with the other fields' refusals (``MoneyKind.clean``)."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_money(text)
+        except ValueError:
+            return text
 
 
 # --- the kinds of field: cleaning, asking, showing, exporting, each written once ---------
@@ -273,21 +295,19 @@ class MoneyKind(Kind):
         try:
             return parse_money(value)
         except (ValueError, AttributeError):
-            raise ValueError(
-                _("Masukkan rupiah utuh, tidak negatif (misalnya 1.500.000).")
-            ) from None
+            raise ValueError(str(MONEY_FORMATS_MESSAGE)) from None
 
     def form_field(self, field: Field) -> forms.Field:
-        return forms.CharField(
+        return MoneyField(
             label=field.label,
             required=False,
-            max_length=30,
             help_text=gettext_lazy("Rupiah utuh, misalnya 1.500.000"),
-            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "30"}),
         )
 
     def initial(self, field: Field, value: Any) -> Any:
-        return f"{value:,}".replace(",", ".") if isinstance(value, int) else value
+        """Shown to be edited as the pages show it ("Rp 1.500.000"), which is accepted back."""
+        return format_rupiah(value) if isinstance(value, int) else value
 
     def display(self, field: Field, value: Any) -> str:
         return format_rupiah(value)

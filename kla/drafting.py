@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kla.details import clean_details
@@ -31,7 +30,7 @@ from kla.models import (
     Requirement,
     Submission,
 )
-from kla.time import wib_date
+from kla.time import long_date, wib_date
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
@@ -156,7 +155,7 @@ def submission_create(
         raise Invalid(
             {
                 "instruction": _("Instruksi %(label)s baru berlaku mulai %(day)s.")
-                % {"label": answered.label, "day": date_format(answered.effective_on, "j F Y")}
+                % {"label": answered.label, "day": long_date(answered.effective_on)}
             }
         )
     clean = _clean_fields(fields, category, answered.years, answered)

@@ -297,7 +297,14 @@ class Submission(models.Model):
         verbose_name = _("pengajuan")
         verbose_name_plural = _("pengajuan")
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["body", "category"])]
+        indexes = [
+            models.Index(fields=["body", "category"]),
+            # The keys the lists sort by (``kla.listing``): each has its index.
+            models.Index(fields=["due_at"], name="submission_due_at"),
+            models.Index(fields=["updated_at"], name="submission_updated_at"),
+            models.Index(fields=["created_at"], name="submission_created_at"),
+            models.Index(fields=["title"], name="submission_title"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title or self.get_category_display()}"

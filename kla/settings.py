@@ -145,11 +145,14 @@ TEMPLATES = [
                     "finding_tags",
                     "kla_consolidation",
                     "kla_tags",
+                    "list_tags",
                     "monitoring_tags",
                     "sla_tags",
                     "trail_tags",
                 )
             },
+            # Dates and times in one style on every page, without a load tag in each.
+            "builtins": ["kla.web.templatetags.kla_time"],
         },
     },
 ]

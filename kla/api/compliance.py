@@ -37,7 +37,10 @@ class ComplianceCellSerializer(serializers.Serializer[ComplianceCell]):
     due_at = serializers.DateTimeField(
         allow_null=True, help_text="Earliest due time among its open steps"
     )
-    overdue = serializers.BooleanField(help_text="A submission not audited is past its due time")
+    overdue = serializers.BooleanField(
+        help_text="A submission not audited is past its due time, or the instruction's deadline "
+        "has passed and the cell is unanswered (no submission past the draft state, no nihil)"
+    )
 
 
 class DeadlineSerializer(serializers.Serializer[DeadlineStatus]):
@@ -89,7 +92,8 @@ class ComplianceView(CallerMixin, GenericAPIView[Any]):
     Returns ``{count, next, previous, deadline, results}``: ``results`` holds one row per
     body and category (bodies by name, categories in the instruction's order: regulation,
     program, partnership, innovation) with ``agency``, ``body``, ``category``, ``count``,
-    ``least_state``, ``nihil``, ``answered``, ``due_at`` and ``overdue``; ``deadline`` is the
+    ``least_state``, ``nihil``, ``answered``, ``due_at`` and ``overdue`` (after the deadline an
+    unanswered cell is overdue, as the page marks it); ``deadline`` is the
     matrix-wide ``{deadline, deadline_end, working_days_left, passed}`` (null without a
     current instruction), the same on every page. Times are ISO 8601 with their offset.
     """

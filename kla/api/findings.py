@@ -26,16 +26,15 @@ from rest_framework.response import Response
 
 from kla.api.base import SafeJSONParser, caller, valid_input
 from kla.api.instructions import requested_scope
+from kla.api.listing import filtered, list_parameters
 from kla.api.serializers import InputSerializer, TextField, json_object, object_id
-from kla.models import Body
+from kla.listing import FindingFilter
 from roles.permissions import may_view_findings
 from roles.roles import Roles, roles_of
 from workflows.models import (
     Finding,
-    FindingStatus,
     FollowUpEntry,
     Recommendation,
-    RecommendationStatus,
 )
 from workflows.supervision.files import follow_up_file_download
 from workflows.supervision.findings import (
@@ -45,7 +44,6 @@ from workflows.supervision.findings import (
     follow_up_post,
     recommendation_assess,
     with_history,
-    with_status,
 )
 
 # --- output ----------------------------------------------------------------------------------
@@ -158,39 +156,9 @@ class AssessmentSerializer(InputSerializer):
     note = TextField(allow_null=True)
 
 
-class FindingFilterSerializer(serializers.Serializer[Any]):
-    """The list's filters; an unknown value is refused with what is accepted."""
-
-    instruction = serializers.CharField(required=False)
-    agency = serializers.CharField(required=False)
-    status = serializers.CharField(required=False)
-    recommendation_status = serializers.CharField(required=False)
-
-    def validate_status(self, value: str) -> str:
-        if value not in FindingStatus.values:
-            raise ValidationError(
-                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(FindingStatus.values)
-            )
-        return value
-
-    def validate_recommendation_status(self, value: str) -> str:
-        if value not in RecommendationStatus.values:
-            raise ValidationError(
-                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(RecommendationStatus.values)
-            )
-        return value
-
-    def validate_agency(self, value: str) -> str:
-        if not Body.objects.filter(code=value).exists():
-            raise ValidationError(_("Kode perangkat tidak dikenal: %s.") % value)
-        return value
-
-
 FILTERS = [
+    *list_parameters(FindingFilter),
     OpenApiParameter("instruction", str, description="An instruction id; every one when absent"),
-    OpenApiParameter("agency", str, description="Body code"),
-    OpenApiParameter("status", str, description="open or closed"),
-    OpenApiParameter("recommendation_status", str, description="open, responded, ..."),
 ]
 FOLLOW_UP_FORM = {
     "multipart/form-data": {
@@ -247,23 +215,12 @@ class FindingListView(FindingAPIView):
     def get(self, request: Request) -> Response:
         if not may_view_findings(self.roles):
             raise NotFound(_("Tidak ditemukan."))
-        filters = FindingFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
         queryset = self.get_queryset()
         # Findings outlive their instruction: every instruction unless one is named.
         scope = requested_scope(request, default_all=True)
         if scope is not None:
             queryset = queryset.filter(instruction=scope)
-        values = filters.validated_data
-        if "agency" in values:
-            queryset = queryset.filter(body__code=values["agency"])
-        if "status" in values:
-            queryset = with_status(queryset, values["status"])
-        if "recommendation_status" in values:
-            queryset = queryset.filter(
-                recommendations__status=values["recommendation_status"]
-            ).distinct()
-        page = self.paginate_queryset(queryset.order_by("-created_at", "-id"))
+        page = self.paginate_queryset(filtered(FindingFilter, request, queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
-from kla.models import Body, Category, Evidence, EvidenceKind, Submission, SubmissionState
+from kla.models import Category, Evidence, EvidenceKind, Submission
 from kla.reports.duplicates import prime_duplicates, serialized_duplicates
 from workflows.flow import ACTIONS
 from workflows.models import Notification, TrailEvent
@@ -272,34 +272,6 @@ class EvidenceTagSerializer(InputSerializer):
     version = serializers.IntegerField(
         required=False, allow_null=True, help_text="The version you saw: 409 when it changed"
     )
-
-
-class SubmissionFilterSerializer(serializers.Serializer[Any]):
-    """The list's filters; an unknown value is refused with what is accepted."""
-
-    state = serializers.CharField(required=False)
-    agency = serializers.CharField(required=False)
-    category = serializers.CharField(required=False)
-    instruction = serializers.CharField(required=False)
-
-    def validate_state(self, value: str) -> str:
-        if value not in SubmissionState.values:
-            raise ValidationError(
-                _("Status tidak dikenal; pilih dari: %s.") % ", ".join(SubmissionState.values)
-            )
-        return value
-
-    def validate_category(self, value: str) -> str:
-        if value not in Category.values:
-            raise ValidationError(
-                _("Kategori tidak dikenal; pilih dari: %s.") % ", ".join(Category.values)
-            )
-        return value
-
-    def validate_agency(self, value: str) -> str:
-        if not Body.objects.filter(code=value).exists():
-            raise ValidationError(_("Kode perangkat tidak dikenal: %s.") % value)
-        return value
 
 
 class TrailEventSerializer(serializers.ModelSerializer[TrailEvent]):

@@ -10,31 +10,25 @@ from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, SubmissionAPIView, caller, valid_input, with_related
 from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
+from kla.api.listing import filtered, list_parameters
 from kla.api.serializers import (
     ActionSerializer,
     SubmissionCreateSerializer,
     SubmissionEditSerializer,
-    SubmissionFilterSerializer,
     SubmissionSerializer,
     TrailEventSerializer,
 )
 from kla.drafting import submission_create as submission_create_service
 from kla.drafting import submission_update
+from kla.listing import SubmissionFilter
 from workflows.duties import waiting_for
 from workflows.models import TrailEvent
 from workflows.services import submission_act
 
-FILTERS = [
-    OpenApiParameter("state", str, description="draft, submitted, returned, ..."),
-    OpenApiParameter("agency", str, description="Body code"),
-    OpenApiParameter("category", str, description="regulation, program, ..."),
-    INSTRUCTION_OR_ALL,
-]
-
-
 TASK_INSTRUCTION = OpenApiParameter(
     "instruction", str, description="An instruction id; every instruction when absent"
 )
+FILTERS = list_parameters(SubmissionFilter)
 
 
 class SubmissionListView(SubmissionAPIView):
@@ -42,21 +36,15 @@ class SubmissionListView(SubmissionAPIView):
 
     @extend_schema(
         operation_id="submissions_list",
-        parameters=FILTERS,
+        parameters=[*FILTERS, INSTRUCTION_OR_ALL],
         responses=SubmissionSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = SubmissionFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
         queryset = self.get_queryset()
         scope = requested_scope(request)
         if scope is not None:
             queryset = queryset.filter(instruction=scope)
-        lookups = {"state": "state", "agency": "body__code", "category": "category"}
-        for name, lookup in lookups.items():
-            if name in filters.validated_data:
-                queryset = queryset.filter(**{lookup: filters.validated_data[name]})
-        return self.paginated(queryset)
+        return self.paginated(filtered(SubmissionFilter, request, queryset))
 
     @extend_schema(request=SubmissionCreateSerializer, responses={201: SubmissionSerializer})
     def post(self, request: Request) -> Response:
@@ -126,7 +114,7 @@ class TaskListView(SubmissionAPIView):
 
     @extend_schema(
         operation_id="tasks_list",
-        parameters=[TASK_INSTRUCTION],
+        parameters=[*FILTERS, TASK_INSTRUCTION],
         responses=SubmissionSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
@@ -135,4 +123,4 @@ class TaskListView(SubmissionAPIView):
         scope = requested_scope(request, default_all=True)
         if scope is not None:
             queryset = queryset.filter(instruction=scope)
-        return self.paginated(queryset)
+        return self.paginated(filtered(SubmissionFilter, request, queryset))

@@ -1,32 +1,28 @@
 """The compliance matrix as a workbook people open in Excel (export kind ``compliance_xlsx``).
 
-One sheet holds the matrix of the export's instruction as its requester may see it
+A summary sheet first gives what the workbook is, when it was made, the deadline, the working
+days left and the counts the page shows (cells per least advanced state among them). Then
+the matrix of the export's instruction as its requester may see it
 (``workflows.sla.compliance.compliance_compute``): a row per body, and per category the least
 advanced state (in Indonesian), the number of submissions, nihil, the earliest open due time
-(a real date and time, WIB) and whether it is overdue. A summary sheet gives the deadline, the
-working days left and the counts the page shows. The matrix is a handful of queries whatever
-the number of bodies, so the workbook is built in one go.
+(a real date and time, WIB) and whether it is overdue. The matrix is a handful of queries
+whatever the number of bodies, so the workbook is built in one go (``kla.reports.xlsx``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections import Counter
 from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from kla.models import Category, Instruction, SubmissionState
-from kla.reports.builders import Progress, table_sheet
-from kla.time import WIB
+from kla.reports.builders import Progress
+from kla.reports.xlsx import new_workbook, summary_table, table, wib
+from kla.reports.xlsx import summary_rows as opening_rows
 from workflows.sla.compliance import ComplianceCell, ComplianceMatrix, compliance_compute
-
-
-def _wib(moment: dt.datetime | None) -> dt.datetime | None:
-    # Excel has no time zones: times are written as WIB wall-clock times, as the recap's are.
-    return timezone.localtime(moment, WIB).replace(tzinfo=None) if moment else None
 
 
 def _yes(value: bool) -> str:
@@ -48,12 +44,13 @@ def compliance_header() -> list[str]:
 
 def cell_values(cell: ComplianceCell) -> list[Any]:
     """One cell's columns: the least state's label, count, nihil, due time, overdue."""
-    state = (
-        str(SubmissionState(cell.least_state).label)
-        if cell.least_state
-        else _("Belum ada pengajuan")
-    )
-    return [state, cell.count, _yes(cell.nihil), _wib(cell.due_at), _yes(cell.overdue)]
+    return [_state(cell), cell.count, _yes(cell.nihil), wib(cell.due_at), _yes(cell.overdue)]
+
+
+def _state(cell: ComplianceCell) -> str:
+    if cell.least_state:
+        return str(SubmissionState(cell.least_state).label)
+    return _("Belum ada pengajuan")
 
 
 def compliance_rows(matrix: ComplianceMatrix) -> list[list[Any]]:
@@ -64,20 +61,18 @@ def compliance_rows(matrix: ComplianceMatrix) -> list[list[Any]]:
     ]
 
 
-def summary_rows(matrix: ComplianceMatrix) -> list[list[Any]]:
+def summary_rows(matrix: ComplianceMatrix, user: User | None = None) -> list[list[Any]]:
     """What the top of the compliance page says, as label and value."""
     cells = matrix.cells()
     answered_all = sum(1 for row in matrix.rows if all(c.answered for c in row.cells))
-    rows: list[list[Any]] = [
-        [_("Instruksi"), str(matrix.instruction) if matrix.instruction else _("Semua")],
-    ]
+    counts: list[list[Any]] = []
     if matrix.deadline is not None:
-        rows += [
+        counts += [
             [_("Batas waktu"), matrix.deadline.deadline],
             [_("Hari kerja tersisa"), matrix.deadline.working_days_left],
             [_("Batas waktu lewat"), _yes(matrix.deadline.passed)],
         ]
-    rows += [
+    counts += [
         [_("Perangkat/lembaga"), len(matrix.rows)],
         [_("Menjawab keempat kategori"), answered_all],
         [_("Sel lewat tenggat"), sum(1 for c in cells if c.overdue)],
@@ -85,32 +80,35 @@ def summary_rows(matrix: ComplianceMatrix) -> list[list[Any]]:
             _("Sel tanpa pengajuan maupun nihil"),
             sum(1 for c in cells if not c.count and not c.nihil),
         ],
-        [_("Dibuat (WIB)"), _wib(matrix.now)],
     ]
-    return rows
+    # Cells by their least advanced state, in the flow's order.
+    states = Counter(_state(c) for c in cells)
+    labels = [_("Belum ada pengajuan"), *(str(s.label) for s in SubmissionState)]
+    counts += [[_("Sel berstatus %(s)s") % {"s": label}, states[label]] for label in labels]
+    return opening_rows(
+        what=_("Matriks kepatuhan: satu baris per perangkat/lembaga, per kategori."),
+        instruction=matrix.instruction,
+        made_at=matrix.now,
+        user=user,
+        counts=counts,
+    )
 
 
 def build_compliance(
     *, user: User, out: IO[bytes], progress: Progress, instruction: Instruction | None = None
 ) -> None:
-    """The compliance workbook: the matrix sheet, then the summary sheet."""
+    """The compliance workbook: the summary sheet, then the matrix sheet."""
     progress(0, 1)
     matrix = compliance_compute(user=user, instruction=instruction, now=timezone.now())
-    workbook = Workbook(write_only=True)
-    header = compliance_header()
-    table_sheet(
+    workbook = new_workbook()
+    summary = summary_table(workbook)
+    summary.extend(summary_rows(matrix, user))
+    summary.close()
+    table(
         workbook,
         title=_("Matriks kepatuhan"),
-        header=header,
+        columns=compliance_header(),
         rows=compliance_rows(matrix),
-        widths=[14, 36, *([22, 9, 9, 18, 13] * len(Category.choices))],
-    )
-    table_sheet(
-        workbook,
-        title=_("Ringkasan"),
-        header=[_("Keterangan"), _("Nilai")],
-        rows=summary_rows(matrix),
-        widths=[36, 40],
     )
     workbook.save(out)
     progress(1, 1)

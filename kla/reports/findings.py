@@ -1,36 +1,41 @@
 """The ``findings_xlsx`` export: the follow-up matrix (matriks tindak lanjut) as a workbook.
 
-Two sheets: the matrix (one row per body, recommendations under each status, overdue ones,
+A summary sheet first (what it is, when it was made, the totals of the matrix), then two
+sheets: the matrix (one row per body, recommendations under each status, overdue ones,
 bodies with no operator) and the findings, one row per recommendation with its finding, its
-status's Indonesian label, its due date (a real date cell), and its follow-ups (how many and
-the last note). Only the findings the requester may see (``findings_visible_to``: reviewers
-see all of them), read again when the export is built. Small tables: written with
-``kla.reports.builders.table_sheet``, the recap's shared helper.
+status's Indonesian label, its due date (a real date cell), and its follow-ups (how many, the
+last note and when it was written, WIB). Only the findings the requester may see
+(``findings_visible_to``: reviewers see all of them), read again when the export is built.
+Small tables, written with ``kla.reports.xlsx`` as every workbook is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from kla.models import Instruction
-from kla.reports.builders import Progress, table_sheet
+from kla.reports.builders import Progress
+from kla.reports.xlsx import new_workbook, summary_rows, summary_table, table, wib
 from kla.time import WIB
 from roles.roles import roles_of
 from workflows.models import FollowUpEntry, FollowUpKind, Recommendation, RecommendationStatus
-from workflows.supervision.matrix import followup_matrix, matrix_findings
-
-MATRIX_WIDTHS = [16, 40, 14, 10, 10, 12, 12, 12, 10, 14, 12, 10]
-FINDING_WIDTHS = [10, 16, 40, 12, 40, 60, 24, 14, 12, 60]
+from workflows.supervision.matrix import MatrixRow, followup_matrix, matrix_findings
 
 
-def matrix_rows(user: User, instruction: Instruction | None) -> list[list[Any]]:
-    """The summary sheet's rows, as the page and the API count them."""
-    rows = followup_matrix(roles=roles_of(user), instruction=instruction)
+def matrix_rows(
+    user: User, instruction: Instruction | None, now: dt.datetime | None = None
+) -> list[list[Any]]:
+    """The matrix sheet's rows, as the page and the API count them."""
+    return _rows_of(followup_matrix(roles=roles_of(user), instruction=instruction, now=now))
+
+
+def _rows_of(rows: list[MatrixRow]) -> list[list[Any]]:
     return [
         [
             row.agency,
@@ -71,6 +76,7 @@ def finding_header() -> list[str]:
         _("Batas tindak lanjut"),
         _("Jumlah tindak lanjut"),
         _("Catatan tindak lanjut terakhir"),
+        _("Tindak lanjut terakhir (WIB)"),
     ]
 
 
@@ -108,9 +114,26 @@ def finding_rows(user: User, instruction: Instruction | None) -> list[list[Any]]
                 recommendation.due_at.astimezone(WIB).date(),
                 len(follow_ups),
                 follow_ups[-1].note if follow_ups else "",
+                wib(follow_ups[-1].at) if follow_ups else None,
             ]
         )
     return rows
+
+
+def matrix_totals(rows: list[MatrixRow]) -> list[list[Any]]:
+    """The counts of the summary sheet: the matrix's columns summed over the bodies."""
+    return [
+        [_("Perangkat/lembaga"), len(rows)],
+        [_("Tanpa operator"), sum(1 for r in rows if r.no_operator)],
+        [_("Temuan"), sum(r.findings for r in rows)],
+        [_("Temuan terbuka"), sum(r.findings_open for r in rows)],
+        [_("Jumlah rekomendasi"), sum(r.recommendations for r in rows)],
+        *(
+            [_("Rekomendasi %(s)s") % {"s": label}, sum(r.counts[status] for r in rows)]
+            for status, label in RecommendationStatus.choices
+        ),
+        [_("Lewat batas"), sum(r.overdue for r in rows)],
+    ]
 
 
 def build_findings(
@@ -118,22 +141,29 @@ def build_findings(
 ) -> None:
     """The follow-up matrix workbook of one instruction (every one when none is given)."""
     progress(0, 2)
-    workbook = Workbook(write_only=True)
-    summary = matrix_rows(user, instruction)
-    table_sheet(
-        workbook,
-        title=_("Matriks tindak lanjut"),
-        header=matrix_header(),
-        rows=summary,
-        widths=MATRIX_WIDTHS,
+    now = timezone.now()
+    workbook = new_workbook()
+    summary = summary_table(workbook)
+    matrix = followup_matrix(roles=roles_of(user), instruction=instruction, now=now)
+    table(
+        workbook, title=_("Matriks tindak lanjut"), columns=matrix_header(), rows=_rows_of(matrix)
     )
     progress(1, 2)
-    table_sheet(
+    table(
         workbook,
         title=_("Temuan dan rekomendasi"),
-        header=finding_header(),
+        columns=finding_header(),
         rows=finding_rows(user, instruction),
-        widths=FINDING_WIDTHS,
     )
+    summary.extend(
+        summary_rows(
+            what=_("Matriks tindak lanjut temuan dan rekomendasinya."),
+            instruction=instruction,
+            made_at=now,
+            user=user,
+            counts=matrix_totals(matrix),
+        )
+    )
+    summary.close()
     progress(2, 2)
     workbook.save(out)

@@ -49,7 +49,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kla.models import Cluster, Evidence, Indicator, Instruction, Requirement, Submission
-from kla.reports.builders import BATCH, Progress, answering, write_table
+from kla.reports.builders import BATCH, Progress, answering
+from kla.reports.xlsx import new_workbook, summary_table, table
+from kla.reports.xlsx import summary_rows as opening_rows
 from kla.requirements import COUNTING_STATES, requirements_met
 from kla.time import WIB
 from workflows.models import TrailEvent
@@ -315,9 +317,6 @@ class _Sums:
     bodies: set[str] = field(default_factory=set)
 
 
-SUMMARY_WIDTHS = (8, 60, 40, 12, 12, 30, 10, 12, 40)
-
-
 def summary_header() -> list[str]:
     """The headers of ``ringkasan.csv`` and ``ringkasan.xlsx`` (Indonesian, as exported)."""
     return [
@@ -384,11 +383,33 @@ def _summary_csv(rows: list[list[Any]]) -> bytes:
     return text.getvalue().encode("utf-8-sig")
 
 
-def _summary_xlsx(rows: list[list[Any]]) -> bytes:
-    out = io.BytesIO()
-    write_table(
-        out, title=_("Ringkasan"), header=summary_header(), rows=rows, widths=SUMMARY_WIDTHS
+def _summary_xlsx(
+    rows: list[list[Any]], instruction: Instruction | None = None, user: User | None = None
+) -> bytes:
+    """``ringkasan.xlsx``: a summary sheet, then the rows of ``ringkasan.csv`` per indicator."""
+    made_at = timezone.now()
+    workbook = new_workbook()
+    summary = summary_table(workbook)
+    table(workbook, title=_("Per indikator"), columns=summary_header(), rows=rows)
+    bodies = {code for row in rows for code in str(row[8]).split(", ") if code}
+    summary.extend(
+        opening_rows(
+            what=_("Ringkasan paket bukti dukung: satu baris per indikator."),
+            instruction=instruction,
+            made_at=made_at,
+            user=user,
+            counts=[
+                [_("Indikator"), len(rows)],
+                [_("Kebutuhan terdaftar"), sum(row[3] for row in rows)],
+                [_("Kebutuhan terpenuhi"), sum(row[4] for row in rows)],
+                [_("Indikator dengan berkas"), sum(1 for row in rows if row[6])],
+                [_("Perangkat/lembaga"), len(bodies)],
+            ],
+        )
     )
+    summary.close()
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()
 
 
@@ -499,7 +520,7 @@ def build_evidence_zip(
             shutil.copyfileobj(raw, member, COPY_CHUNK)
         rows = summary_rows(indicators, instruction, sums)
         zf.writestr("ringkasan.csv", _summary_csv(rows))
-        zf.writestr("ringkasan.xlsx", _summary_xlsx(rows))
+        zf.writestr("ringkasan.xlsx", _summary_xlsx(rows, instruction, user))
 
 
 def _write_places(

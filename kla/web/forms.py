@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import FIELDS, YearKind
 from kla.models import (
     Body,
     Category,
+    Cluster,
     EvidenceKind,
     Indicator,
     Instruction,
@@ -68,9 +70,11 @@ class SubmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.category = category
         self.specs = FIELDS[category]
+        indicators = list(Indicator.objects.order_by("number"))
         self.fields["indicators"].choices = [  # type: ignore[attr-defined]
-            (i.number, f"{i.number}. {i.name}") for i in Indicator.objects.order_by("number")
+            (i.number, f"{i.number}. {i.name}") for i in indicators
         ]
+        self._clusters = {i.number: i.cluster for i in indicators}
         if bodies is not None and len(bodies) > 1:
             self.fields["agency"] = forms.ChoiceField(
                 label=_("Perangkat/lembaga"),
@@ -101,6 +105,18 @@ class SubmissionForm(forms.Form):
         for spec in FIELDS[submission.category]:
             initial[DETAIL_PREFIX + spec.name] = spec.initial(submission.details.get(spec.name))
         return initial
+
+    def indicator_clusters(self) -> list[tuple[str, list[BoundWidget]]]:
+        """The indicators' checkboxes, one group per cluster (its name, then its indicators in
+        number order), the clusters in the order of Perpres 25/2021."""
+        order = {code: n for n, code in enumerate(Cluster.values)}
+        labels = dict(Cluster.choices)
+        groups: dict[str, list[BoundWidget]] = {}
+        for widget in self["indicators"].subwidgets:
+            cluster = self._clusters.get(int(widget.data["value"]), "")
+            groups.setdefault(cluster, []).append(widget)
+        ordered = sorted(groups, key=lambda code: (order.get(code, len(order)), code))
+        return [(str(labels.get(code, code)), groups[code]) for code in ordered]
 
     def common_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if not name.startswith(DETAIL_PREFIX)]
@@ -180,12 +196,57 @@ class EvidenceTagFields(forms.Form):
         self.has_requirements = bool(choices)
 
 
-class EvidenceForm(EvidenceTagFields):
-    """One evidence file with its kind and requirements; the file's type and size are checked
-    by the service and the handler."""
+class MultipleFileInput(forms.ClearableFileInput):
+    """``<input type="file" multiple>``: several files in one POST."""
 
-    file = forms.FileField(label=_("Berkas bukti dukung"), required=False)
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """The files chosen, as a list (each checked by the service, one by one)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(d, initial) for d in files if d]
+
+
+# At most this many files in one upload (each up to ``EVIDENCE_MAX_MB``).
+BATCH_MAX_FILES = 10
+
+
+class EvidenceForm(EvidenceTagFields):
+    """Evidence files with their kind and requirements: one kind (``kind``) for the whole
+    batch, or each file its own (``kind_<n>``, the n-th file of the POST, 0 first: what the
+    page's script sends). The files' type and size are checked by the service and the handler.
+    """
+
+    file = MultipleFileField(label=_("Berkas bukti dukung"), required=False)
     field_order = ["file", "kind", "requirements"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].label = _("Jenis bukti (untuk semua berkas)")
+        self.saved: list[str] = []
+        self.refused: list[tuple[str, str]] = []
+
+    def kind_of(self, index: int) -> str | None:
+        """The kind given for the ``index``-th file, else the batch's (``None``: not given)."""
+        if self.is_bound:
+            own = self.data.get(f"kind_{index}")
+            if isinstance(own, str) and own:
+                return own
+        kind = self.cleaned_data.get("kind") if hasattr(self, "cleaned_data") else None
+        return str(kind) if kind else None
+
+    def batch_outcome(self, saved: list[str], refused: list[tuple[str, str]]) -> None:
+        """What happened to each file of a batch with a refusal: shown beside the file field
+        (each refused file by name, with the reason) and in the form's summary."""
+        self.saved = saved
+        self.refused = refused
+        for name, reason in refused:
+            self.add_error("file", f"{name}: {reason}")
 
 
 class EvidenceTagForm(EvidenceTagFields):

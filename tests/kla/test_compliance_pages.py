@@ -63,7 +63,7 @@ class TestPage:
     ) -> None:
         page = logged_in(world["verifier"]).get(PAGE).content.decode()
         assert 'class="cell state-returned" data-agency="dinkes"' in page
-        assert "26 Mar 2026 23:59 WIB" in page
+        assert "26 Maret 2026 23:59 WIB" in page
         assert 'class="tag nihil"' in page
         # The never-submitted draft is dinkes' own: the program cell is empty for reviewers.
         assert (

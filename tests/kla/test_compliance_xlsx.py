@@ -32,7 +32,7 @@ def test_the_sheet_rows_are_the_matrix(
     submitted: Submission, other_body: Body, consolidator: User
 ) -> None:
     book = workbook_of(consolidator)
-    assert book.sheetnames == ["Matriks kepatuhan", "Ringkasan"]
+    assert book.sheetnames == ["Ringkasan", "Matriks kepatuhan"]
     sheet = book["Matriks kepatuhan"]
     assert sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
@@ -64,7 +64,7 @@ def test_the_summary_sheet_says_what_the_page_says(
     assert summary["Hari kerja tersisa"] == matrix.deadline.working_days_left
     assert summary["Perangkat/lembaga"] == len(matrix.rows)
     assert summary["Menjawab keempat kategori"] == 0
-    assert summary["Sel lewat tenggat"] == 0
+    assert summary["Sel lewat tenggat"] == sum(1 for c in matrix.cells() if c.overdue)
     assert isinstance(summary["Dibuat (WIB)"], dt.datetime)
 
 
@@ -78,4 +78,4 @@ def test_the_export_runs_and_names_its_file_after_the_instruction(
     assert done.filename.startswith(f"matriks-kepatuhan-{label}-")
     assert done.filename.endswith(".xlsx")
     with default_storage.open(done.file) as handle:
-        assert load_workbook(io.BytesIO(handle.read())).sheetnames[0] == "Matriks kepatuhan"
+        assert load_workbook(io.BytesIO(handle.read())).sheetnames[1] == "Matriks kepatuhan"

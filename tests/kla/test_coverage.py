@@ -357,3 +357,40 @@ def test_drill_down_lists_the_indicators_requirements_met_or_missing(
     assert "Terpenuhi" in row_1 and "Dinas Sosial" in row_1
     assert "Belum terpenuhi" in row_2
     assert "1 dari 2 terpenuhi" in section
+
+
+def test_the_cluster_chart_draws_each_clusters_requirements_met_of_its_total(
+    checklist: dict[str, Any], consolidator: Any
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from kla.web.charts import WIDTH
+
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    html = logged_in(consolidator).get(reverse("coverage")).content.decode()
+    found = re.search(r'<svg [^>]*class="chart chart-bars".*?</svg>', html, re.S)
+    assert found is not None
+    svg = ET.fromstring(found.group(0))  # well-formed XML
+    assert (svg.get("role"), svg.get("width")) == ("img", "100%")
+    assert svg.get("viewBox", "").startswith(f"0 0 {WIDTH} ")
+    assert "3 dari 7" in (svg.get("aria-label") or "")
+    assert svg.find(f"{svg_ns}title") is not None
+    assert all(el.get("style") is None for el in svg.iter())
+    values = [t.text for t in svg.iter(f"{svg_ns}text") if "chart-value" in (t.get("class") or "")]
+    # Kelembagaan, I (4.1 met), II (9.1 of 9.1-9.2), III (17.1 of 13.1 and 17.1-17.3), IV, V.
+    assert values == ["—", "1/1", "1/2", "1/4", "—", "—"]
+    rects = list(svg.iter(f"{svg_ns}rect"))
+    track = float(next(r for r in rects if r.get("class") == "chart-track").get("width", 0))
+    bars = [r for r in rects if "chart-bar" in (r.get("class") or "").split()]
+    widths = [round(float(r.get("width", 0)) / track, 2) for r in bars]
+    assert widths == [1.0, 0.5, 0.25]
+    assert [("chart-bar-full" in (r.get("class") or "")) for r in bars] == [True, False, False]
+    # The same numbers for screen readers.
+    table = re.search(
+        r'<section class="card cov-chart".*?<table class="visually-hidden">(.*?)</table>',
+        html,
+        re.S,
+    )
+    assert table is not None
+    assert "<td>1 / 2 (50%)</td>" in table.group(1)
+    assert " style=" not in html

@@ -17,9 +17,18 @@ from openpyxl import load_workbook
 from kla.models import Export, ExportState, Submission
 from kla.reports.exports import export_request, export_run
 from kla.reports.findings import build_findings
+from kla.time import WIB
 from tests import factories as f
-from workflows.models import Finding, Recommendation
+from workflows.models import (
+    Finding,
+    FollowUpEntry,
+    FollowUpKind,
+    Recommendation,
+    RecommendationStatus,
+)
 from workflows.supervision.findings import finding_create, follow_up_post, recommendation_assess
+
+from .xlsx_checks import assert_opens_well, rows_by_header
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +173,7 @@ def test_the_export_has_the_matrix_and_every_recommendation_with_real_dates(
     assert export.filename.startswith("matriks-tindak-lanjut-")
     assert export.filename.endswith(".xlsx")
     book = workbook_of(export)
-    assert book.sheetnames == ["Matriks tindak lanjut", "Temuan dan rekomendasi"]
+    assert book.sheetnames == ["Ringkasan", "Matriks tindak lanjut", "Temuan dan rekomendasi"]
     summary = list(book["Matriks tindak lanjut"].values)
     assert summary[0][:3] == ("Kode perangkat", "Perangkat/lembaga", "Tanpa operator")
     by_code = {row[0]: row for row in summary[1:]}
@@ -184,6 +193,43 @@ def test_the_export_has_the_matrix_and_every_recommendation_with_real_dates(
     follow_ups = {row[5]: (row[8], row[9]) for row in listing[1:]}
     assert follow_ups["Undangkan perwali"] == (1, "Sudah")
     assert follow_ups["Sosialisasi"] == (0, None)
+
+
+def test_the_findings_workbook_opens_well_with_a_summary_of_the_matrix(
+    client_of: Any, findings: dict[str, Finding], consolidator: User
+) -> None:
+    out = io.BytesIO()
+    build_findings(user=consolidator, out=out, progress=lambda done, total: None)
+    book = load_workbook(io.BytesIO(out.getvalue()))
+    summary = assert_opens_well(book)
+    matrix = rows(client_of(consolidator))
+    assert summary["Perangkat/lembaga"] == len(matrix) == 2
+    assert summary["Tanpa operator"] == 1
+    for key, label in (
+        ("findings", "Temuan"),
+        ("findings_open", "Temuan terbuka"),
+        ("recommendations", "Jumlah rekomendasi"),
+        ("overdue", "Lewat batas"),
+    ):
+        assert summary[label] == sum(row[key] for row in matrix.values()), label
+    for status, name in RecommendationStatus.choices:
+        assert summary[f"Rekomendasi {name}"] == sum(row[status] for row in matrix.values())
+    assert summary["Jumlah rekomendasi"] == 4
+    listing = {r["Rekomendasi"].value: r for r in rows_by_header(book["Temuan dan rekomendasi"])}
+    due = listing["Sosialisasi"]["Batas tindak lanjut"]
+    assert due.is_date and due.number_format == "yyyy-mm-dd"
+    last = listing["Undangkan perwali"]["Tindak lanjut terakhir (WIB)"]
+    entry = (
+        FollowUpEntry.objects.filter(
+            recommendation__text="Undangkan perwali", kind=FollowUpKind.FOLLOW_UP
+        )
+        .order_by("at", "id")
+        .last()
+    )
+    assert entry is not None
+    assert isinstance(last.value, dt.datetime)
+    assert abs(last.value - entry.at.astimezone(WIB).replace(tzinfo=None)) < dt.timedelta(seconds=1)
+    assert listing["Sosialisasi"]["Tindak lanjut terakhir (WIB)"].value is None
 
 
 def test_the_builder_writes_only_the_findings_the_requester_sees(

@@ -29,6 +29,7 @@ from tests import factories as f
 from workflows.models import TrailEvent
 
 from .world import make, unique_pdf
+from .xlsx_checks import assert_opens_well
 
 pytestmark = pytest.mark.django_db
 
@@ -281,7 +282,9 @@ def test_the_summary_says_per_indicator_what_is_met_and_missing(
     assert summary["13"]["Klaster"] == "Klaster III: Kesehatan Dasar dan Kesejahteraan"
     assert summary["13"]["Indikator"] == "Prevalensi gizi (stunting)"
     # The workbook holds the same rows, numbers as numbers, with a frozen header and filters.
-    sheet = load_workbook(io.BytesIO(package.read("ringkasan.xlsx")))["Ringkasan"]
+    book = load_workbook(io.BytesIO(package.read("ringkasan.xlsx")))
+    assert book.sheetnames == ["Ringkasan", "Per indikator"]
+    sheet = book["Per indikator"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Nomor", "Indikator", "Klaster")
     assert rows[14][:7] == (
@@ -298,6 +301,25 @@ def test_the_summary_says_per_indicator_what_is_met_and_missing(
     readme = package.read("README.txt").decode()
     assert "lainnya" in readme
     assert "ringkasan.csv" in readme
+
+
+def test_the_summary_workbook_opens_well_and_sums_the_indicators_up(
+    world: dict[str, Any], consolidator: Any, monkeypatch: Any
+) -> None:
+    package = package_of(consolidator, world["instruction"], monkeypatch)
+    book = load_workbook(io.BytesIO(package.read("ringkasan.xlsx")))
+    summary = assert_opens_well(book)
+    per_indicator = summary_of(package)
+    assert summary["Instruksi"] == str(world["instruction"])
+    assert summary["Indikator"] == len(per_indicator) == 24
+    listed = sum(int(r["Kebutuhan terdaftar"]) for r in per_indicator.values())
+    met = sum(int(r["Kebutuhan terpenuhi"]) for r in per_indicator.values())
+    assert (summary["Kebutuhan terdaftar"], summary["Kebutuhan terpenuhi"]) == (listed, met)
+    assert (listed, met) == (5, 3)
+    held = [n for n, r in per_indicator.items() if r["Berkas"] != "0"]
+    assert summary["Indikator dengan berkas"] == len(held) == 3  # 6, 13 and 14
+    assert summary["Perangkat/lembaga"] == 2  # dinkes and dinsos
+    assert summary["Diminta oleh"] == (consolidator.get_full_name() or consolidator.username)
 
 
 def test_met_is_the_whole_instructions_while_files_are_what_the_requester_sees(

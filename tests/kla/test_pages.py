@@ -200,10 +200,19 @@ def test_list_filters_by_state_and_category(
     assert detail_url(program) not in page
 
 
-def test_list_ignores_bad_filters_and_pages(client: Client, draft: Submission) -> None:
+def test_list_refuses_bad_filters_beside_their_fields(client: Client, draft: Submission) -> None:
     response = as_(client, draft.created_by).get(
-        reverse("submission-list"), {"state": "bogus", "category": "x", "halaman": "abc"}
+        reverse("submission-list"), {"state": "bogus", "category": "x"}
     )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“bogus” tidak dikenal" in page and "“x” tidak dikenal" in page
+    assert 'id="filter-error-state"' in page and 'aria-invalid="true"' in page
+    assert detail_url(draft) not in page  # nothing is listed under a filter it could not read
+
+
+def test_list_ignores_a_bad_page_number(client: Client, draft: Submission) -> None:
+    response = as_(client, draft.created_by).get(reverse("submission-list"), {"halaman": "abc"})
     assert response.status_code == 200
     assert detail_url(draft) in response.content.decode()
 

@@ -28,7 +28,6 @@ from tests import factories as f
 from workflows.models import TrailEvent
 from workflows.services import submission_act
 from workflows.trail.append import trail_append
-from workflows.trail.reading import EXPORT_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -308,9 +307,24 @@ def test_csv_matches_the_database_events_and_hashes(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="jejak-')
-    reader = csv.reader(io.StringIO(body_of(response)))
+    raw = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert raw.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
+    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";")
     header, *rows = list(reader)
-    assert tuple(header) == EXPORT_FIELDS
+    assert header == [
+        "Alur",
+        "Nomor urut",
+        "Waktu (WIB)",
+        "Pelaku",
+        "Peran",
+        "Aksi",
+        "Dari status",
+        "Ke status",
+        "Catatan",
+        "Berkas",
+        "Hash sebelumnya",
+        "Hash",
+    ]
     # the body's own stream (its memberships) and its submissions' streams
     expected = db_rows(
         TrailEvent.objects.filter(Q(body__code="dinkes") | Q(submission__body__code="dinkes"))
@@ -319,12 +333,20 @@ def test_csv_matches_the_database_events_and_hashes(
     assert len(rows) == len(expected)
     for row, want in zip(rows, expected, strict=True):
         got = dict(zip(header, row, strict=True))
-        assert got["files"] and json.loads(got["files"]) == want["files"]
-        assert got | {"files": want["files"]} == {
-            k: str(v) if k != "files" else v for k, v in want.items()
-        }
-        assert got["at"].endswith("+07:00")
+        assert (got["Nomor urut"], got["Hash sebelumnya"], got["Hash"]) == (
+            str(want["seq"]),
+            want["prev_hash"],
+            want["hash"],
+        )
+        assert got["Pelaku"] == want["actor"] and got["Catatan"] == want["note"]
+        wall = dt.datetime.fromisoformat(want["at"]).strftime("%Y-%m-%d %H:%M:%S")
+        assert got["Waktu (WIB)"] == wall  # the WIB wall clock, a spreadsheet's date
+        for file in want["files"]:
+            assert f"{file['name']} (SHA-256 {file['sha256']})" in got["Berkas"]
+    words = {(r[0], r[4], r[5], r[7]) for r in rows}
+    assert (f"Pengajuan #{submitted.pk}", "Operator", "Diajukan", "Menunggu verifikasi") in words
     assert elsewhere.stream not in {r[0] for r in rows}
+    assert f"Pengajuan #{elsewhere.pk}" not in {r[0] for r in rows}
 
 
 def test_jsonl_matches_the_database_events_and_links_each_chain(
@@ -350,7 +372,7 @@ def test_a_download_is_a_system_event_naming_who_and_what(
     body_of(as_(client, auditor).get(CSV, {"agency": "dinkes", "action": "submit"}))
     event = TrailEvent.objects.get(stream__name="system", action="trail_export")
     assert (event.actor_name, event.role, event.submission_id) == ("inspektorat", "auditor", None)
-    assert event.data == {"format": "csv", "filters": {"body": "dinkes", "action": "submit"}}
+    assert event.data == {"format": "csv", "filters": {"agency": "dinkes", "action": "submit"}}
     page = body_of(client.get(TRAIL, {"action": "trail_export"}))
     assert "Jejak diunduh" in page and "inspektorat" in page
 
@@ -364,9 +386,10 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(
         action="return",
         note='=HYPERLINK("http://jahat.example","klik")',
     )
-    rows = list(csv.DictReader(io.StringIO(body_of(as_(client, auditor).get(CSV)))))
-    returned = next(r for r in rows if r["action"] == "return")
-    assert returned["note"] == '\'=HYPERLINK("http://jahat.example","klik")'
+    text = body_of(as_(client, auditor).get(CSV))
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    returned = next(r for r in rows if r["Ke status"] == "Dikembalikan untuk perbaikan")
+    assert returned["Catatan"] == '\'=HYPERLINK("http://jahat.example","klik")'
     jsonl = body_of(client.get(JSONL, {"action": "return"}))
     assert json.loads(jsonl)["note"].startswith("=HYPERLINK")  # JSON Lines stays exact
 

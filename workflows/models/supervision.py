@@ -60,7 +60,13 @@ class Finding(models.Model):
         verbose_name = _("temuan")
         verbose_name_plural = _("temuan")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["instruction", "body"], name="finding_instruction_body")]
+        indexes = [
+            models.Index(fields=["instruction", "body"], name="finding_instruction_body"),
+            # The keys the findings list sorts by (``kla.listing.FindingFilter``).
+            models.Index(fields=["due_at"], name="finding_due_at"),
+            models.Index(fields=["created_at"], name="finding_created_at"),
+            models.Index(fields=["title"], name="finding_title"),
+        ]
 
     def __str__(self) -> str:
         return self.title

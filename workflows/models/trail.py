@@ -67,6 +67,8 @@ class TrailEvent(models.Model):
         indexes = [
             models.Index(fields=["submission", "seq"]),
             models.Index(fields=["actor_name", "at"]),
+            # The trail page, newest first (``kla.listing.TrailFilter``).
+            models.Index(fields=["at"], name="trail_event_at"),
         ]
 
     def __str__(self) -> str:

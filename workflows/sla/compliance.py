@@ -6,7 +6,10 @@ for the current instruction and counting only what the viewer may see
 
 * how many submissions the body has in the category and the least advanced state among them;
 * whether the body declared "nihil" for it (``workflows.sla.nihil``);
-* the earliest open due time and whether any of its submissions is past due.
+* the earliest open due time and whether it is overdue: one of its submissions is past due,
+  or, once the instruction's deadline has passed, the cell is still unanswered (no submission
+  past the draft state and no nihil; DESIGN, ``GET /api/v1/compliance/``). The operator's home
+  (``obligations_of``) keeps the first meaning only: it says "lewat" beside the deadline itself.
 
 "Least advanced" follows the flow's order of progress: draft < returned < submitted < verified
 < consolidated < audited. ``returned`` sits behind ``submitted``: a returned submission waits
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,12 +177,13 @@ def compliance_compute(
         return ComplianceMatrix(instruction=instruction, deadline=deadline, rows=rows, now=now)
 
     _fill(cells, user=user, roles=roles, instruction=instruction, now=now)
-    return ComplianceMatrix(
-        instruction=instruction,
-        deadline=deadline_status(instruction=instruction, now=now),
-        rows=rows,
-        now=now,
-    )
+    deadline = deadline_status(instruction=instruction, now=now)
+    if deadline.passed:
+        # After the deadline a cell nobody answered is overdue too (DESIGN, the compliance API).
+        for cell in cells.values():
+            if not cell.answered:
+                cell.overdue = True
+    return ComplianceMatrix(instruction=instruction, deadline=deadline, rows=rows, now=now)
 
 
 def _empty_rows(
@@ -275,3 +280,50 @@ def obligations_of(
         rows=rows,
         now=now,
     )
+
+
+def answered_all_at(
+    matrix: ComplianceMatrix, *, user: User | AnonymousUser, roles: Roles | None = None
+) -> dict[str, dt.datetime]:
+    """When each body of the matrix came to have answered all four categories, by its code.
+
+    A category counts as answered from the first submit of its earliest visible submission that
+    still answers it (past the draft state: a withdrawn one does not), or from its nihil
+    declaration, as the matrix counts ``answered``; a body is complete at the latest of its four
+    categories. Bodies still missing a category are left out. Two set-based queries.
+    """
+    instruction = matrix.instruction
+    codes = [row.agency for row in matrix.rows]
+    if instruction is None or not codes:
+        return {}
+    roles = roles if roles is not None else roles_of(user)
+    first: dict[tuple[str, str], dt.datetime] = {}
+
+    def keep(code: str, category: str, at: dt.datetime | None) -> None:
+        if at is not None and ((code, category) not in first or at < first[(code, category)]):
+            first[(code, category)] = at
+
+    submitted = (
+        visible_to(user, roles)
+        .filter(instruction=instruction, body__code__in=codes)
+        .exclude(state=S.DRAFT)
+        .order_by()
+        .values("body__code", "category")
+        .annotate(at=Min(Coalesce("first_submitted_at", "created_at")))
+    )
+    for entry in submitted:
+        keep(entry["body__code"], entry["category"], entry["at"])
+    declared = (
+        nihil_visible_to(roles)
+        .filter(instruction=instruction, body__code__in=codes)
+        .order_by()
+        .values_list("body__code", "category", "declared_at")
+    )
+    for code, category, at in declared:
+        keep(code, category, at)
+    complete: dict[str, dt.datetime] = {}
+    for code in codes:
+        moments = [first.get((code, category)) for category in CATEGORIES]
+        if all(m is not None for m in moments):
+            complete[code] = max(m for m in moments if m is not None)
+    return complete

@@ -21,10 +21,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from kla.time import WIB, wib_date
+from kla.time import WIB, long_date, wib_date
 from roles.models import Membership
 from roles.roles import Role
 from roles.selectors import members_of_group
@@ -117,7 +116,7 @@ def _announce_reminders(won: Sequence[int]) -> None:
         operators[membership.body_id].append(membership.user)
     rows: list[Notification] = []
     for finding, recommendations in grouped.items():
-        due = date_format(recommendations[0].due_at.astimezone(WIB).date(), "j F Y")
+        due = long_date(recommendations[0].due_at)
         title = _("Pengingat tindak lanjut temuan: %(title)s (batas %(due)s)") % {
             "title": finding.title,
             "due": due,
@@ -172,7 +171,7 @@ def _announce_escalations(won: Sequence[int]) -> None:
     names = sorted(p.get_username() for p in people)
     rows: list[Notification] = []
     for finding, recommendations in grouped.items():
-        due = date_format(recommendations[0].due_at.astimezone(WIB).date(), "j F Y")
+        due = long_date(recommendations[0].due_at)
         title = _("Tindak lanjut temuan melewati batas: %(title)s") % {"title": finding.title}
         message = _(
             "%(body)s belum menindaklanjuti rekomendasi berikut, yang jatuh tempo %(due)s: "

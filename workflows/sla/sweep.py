@@ -25,11 +25,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
-from kla.time import WIB, wib_date
+from kla.time import WIB, long_date, long_moment, wib_date
 from roles.models import Membership
 from roles.roles import Role
 from roles.selectors import members_of_group
@@ -126,10 +125,10 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
             "id": submission.pk,
             "title": submission.title or submission.get_category_display(),
         }
-        message = _("Tahap \u201c%(step)s\u201d (%(body)s) jatuh tempo %(due)s WIB.") % {
+        message = _("Tahap “%(step)s” (%(body)s) jatuh tempo %(due)s.") % {
             "step": step_label,
             "body": submission.body.name,
-            "due": due.strftime("%d-%m-%Y %H:%M") if due else "-",
+            "due": long_moment(due) if due else "-",
         }
         data: dict[str, Any] = {
             "timer": timer.pk,
@@ -268,7 +267,7 @@ def _announce_reminders(
     ).select_related("user"):
         operators[membership.body_id].append(membership.user)
     labels = dict(Category.choices)
-    deadline = date_format(instruction.deadline, "j F Y")
+    deadline = long_date(instruction.deadline)
     rows: list[Notification] = []
     for body_id in sorted(body_ids):
         body = bodies[body_id]

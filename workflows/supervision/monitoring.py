@@ -22,14 +22,13 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kla.errors import Conflict, Forbidden, Invalid
 from kla.instructions import instruction_get
 from kla.models import Body, Indicator, Instruction
 from kla.queue import publish_on_commit
-from kla.time import wib_date
+from kla.time import long_date, wib_date
 from roles.permissions import may_monitor, monitoring_role
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import finding_filter, operators_of_body
@@ -220,7 +219,7 @@ def compliance_remind(
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Pengingat KLA %(label)s: batas waktu %(deadline)s") % {
             "label": answered.label,
-            "deadline": date_format(answered.deadline, "j F Y"),
+            "deadline": long_date(answered.deadline),
         }
         message = text or _(
             "Mohon lengkapi pengajuan setiap kategori atau nyatakan nihil sebelum batas waktu."

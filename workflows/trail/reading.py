@@ -172,11 +172,13 @@ def trail_export_record(
     filters: TrailFilters,
     fmt: str,
     roles: Roles | None = None,
+    given: dict[str, str] | None = None,
 ) -> TrailEvent:
     """Record, in the ``system`` stream, that this person downloads the filtered trail.
 
     Checks in the house order: may not read the trail 404, may read but not export 403.
     The event commits before the rows stream out, so a download is never left unrecorded.
+    ``given`` is every filter the page applied, as text, when it applies more than ``filters``.
     """
     roles = roles if roles is not None else roles_of(user)
     if not may_read_trail(roles):
@@ -190,7 +192,7 @@ def trail_export_record(
         action="trail_export",
         actor=user,
         role=Role.AUDITOR,
-        data={"format": fmt, "filters": filters.as_data()},
+        data={"format": fmt, "filters": given if given is not None else filters.as_data()},
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import format_rupiah
@@ -102,6 +103,32 @@ def previewable(content_type: str) -> bool:
 def rupiah(value: Any) -> str:
     """1500000 -> "Rp 1.500.000"."""
     return format_rupiah(value)
+
+
+# ``|tanggal`` and ``|waktu`` are built into every template: ``kla_time``.
+
+
+def _error_target(field: forms.BoundField) -> str:
+    """The element a summary's link moves to: the input, or a group's first choice."""
+    if field.field.widget.use_fieldset:
+        widgets = field.subwidgets
+        return str(widgets[0].id_for_label) if widgets else str(field.auto_id or "")
+    return str(field.auto_id or "")
+
+
+@register.inclusion_tag("kla/_error_summary.html")
+def error_summary(form: forms.Form | None) -> dict[str, Any]:
+    """What is wrong with a form, on top of it: each field's errors as links to the field
+    (its own errors stay beside it), then the errors of the whole form."""
+    rows: list[tuple[str, str, str]] = []
+    if form is not None and form.is_bound and form.errors:
+        for name, errors in form.errors.items():
+            if name == NON_FIELD_ERRORS or name not in form.fields:
+                continue
+            field = form[name]
+            rows.extend((_error_target(field), str(field.label), str(e)) for e in errors)
+        rows.extend(("", "", str(e)) for e in form.non_field_errors())
+    return {"rows": rows}
 
 
 @register.simple_tag

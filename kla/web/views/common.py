@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from kla.listing import submissions_default_order
 from kla.models import Submission
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from roles.selectors import visible_to
@@ -26,6 +27,4 @@ def visible_submission(request: AuthenticatedHttpRequest, pk: int) -> Submission
 
 def list_rows(qs: QuerySet[Submission]) -> QuerySet[Submission]:
     """Submissions as lists show them: the next due first, then the latest changed."""
-    return qs.select_related("body").order_by(
-        F("due_at").asc(nulls_last=True), "-updated_at", "-id"
-    )
+    return submissions_default_order(qs.select_related("body"))

@@ -3,20 +3,208 @@
 For verifiers (P3AP2KB), consolidators (BAPPERIDA) and auditors (Inspektorat); verifiers and
 consolidators may also remind a body by hand from its row (``kla.web.views.monitoring``).
 For anyone else it does not exist (404): the matrix as a whole is a reviewer's page.
+
+Filtered and sorted through GET parameters, so a view can be bookmarked, with a plain form
+(no JavaScript): ``search`` (in the body's name or code), ``category`` (only that column),
+``only`` (``overdue``: rows with an overdue cell; ``unanswered``: rows with a cell neither
+submitted nor nihil) and ``ordering`` (``name``, ``answered``, ``overdue``, each with ``-`` for
+descending; by default the most overdue first, then by name). A bad value is ignored, with its
+error beside the field, never an error page. Above the matrix, a chart of the bodies that had
+answered every category, day by day (``kla.web.charts``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
 from kla.models import Category, SubmissionState
+from kla.time import long_date, wib_date
+from kla.web.charts import Chart, step_chart
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.instructions import page_instruction
 from roles.permissions import may_monitor
-from workflows.sla.compliance import STATE_ORDER, compliance_compute
+from roles.roles import Roles
+from workflows.sla.compliance import (
+    STATE_ORDER,
+    ComplianceCell,
+    ComplianceMatrix,
+    ComplianceRow,
+    answered_all_at,
+    compliance_compute,
+)
+
+DEFAULT_ORDERING = "-overdue"
+ORDERINGS = (
+    ("-overdue", _l("Paling banyak lewat tenggat")),
+    ("overdue", _l("Paling sedikit lewat tenggat")),
+    ("name", _l("Nama (A-Z)")),
+    ("-name", _l("Nama (Z-A)")),
+    ("-answered", _l("Paling banyak dijawab")),
+    ("answered", _l("Paling sedikit dijawab")),
+)
+ONLY = (
+    ("", _l("Semua baris")),
+    ("overdue", _l("Ada yang lewat tenggat")),
+    ("unanswered", _l("Ada yang belum dijawab")),
+)
+SEARCH_MAX = 100
+
+
+class ComplianceFilterForm(forms.Form):
+    """The matrix's filters and order; an invalid value is ignored and its error shown."""
+
+    search = forms.CharField(
+        label=_l("Cari perangkat/lembaga"), required=False, max_length=SEARCH_MAX
+    )
+    category = forms.ChoiceField(
+        label=_l("Kategori"), required=False, choices=[("", _l("Semua")), *Category.choices]
+    )
+    only = forms.ChoiceField(label=_l("Tampilkan"), required=False, choices=ONLY)
+    ordering = forms.ChoiceField(
+        label=_l("Urutkan"), required=False, choices=ORDERINGS, initial=DEFAULT_ORDERING
+    )
+
+    def settings(self) -> dict[str, str]:
+        """The valid values given (an invalid one counts as not given), with the defaults;
+        each field with an error points to it (``aria-describedby``)."""
+        self.is_valid()
+        data: dict[str, Any] = getattr(self, "cleaned_data", {})
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{name}-error"
+        return {
+            "search": data.get("search") or "",
+            "category": data.get("category") or "",
+            "only": data.get("only") or "",
+            "ordering": data.get("ordering") or DEFAULT_ORDERING,
+        }
+
+
+@dataclass
+class MatrixRow:
+    """A row as the page shows it: the cells of the shown categories and their counts."""
+
+    row: ComplianceRow
+    cells: list[ComplianceCell]
+    answered: int
+    overdue: int
+    unanswered: int
+
+
+def _sort_key(ordering: str) -> Callable[[MatrixRow], tuple[Any, ...]]:
+    field = ordering.lstrip("-")
+    sign = -1 if ordering.startswith("-") else 1
+
+    def key(r: MatrixRow) -> tuple[Any, ...]:
+        name = (r.row.name.casefold(), r.row.agency)
+        if field == "name":
+            return name
+        return (sign * (r.answered if field == "answered" else r.overdue), name)
+
+    return key
+
+
+def matrix_rows(matrix: ComplianceMatrix, settings: dict[str, str]) -> list[MatrixRow]:
+    """The matrix's rows filtered by ``search``, ``category`` and ``only``, in ``ordering``."""
+    needle = settings["search"].casefold()
+    shown: list[MatrixRow] = []
+    for row in matrix.rows:
+        if needle and needle not in row.name.casefold() and needle not in row.agency.casefold():
+            continue
+        cells = [c for c in row.cells if settings["category"] in ("", c.category)]
+        view = MatrixRow(
+            row=row,
+            cells=cells,
+            answered=sum(1 for c in cells if c.answered),
+            overdue=sum(1 for c in cells if c.overdue),
+            unanswered=sum(1 for c in cells if not c.answered),
+        )
+        if settings["only"] == "overdue" and not view.overdue:
+            continue
+        if settings["only"] == "unanswered" and not view.unanswered:
+            continue
+        shown.append(view)
+    ordering = settings["ordering"]
+    shown.sort(key=_sort_key(ordering), reverse=ordering == "-name")
+    return shown
+
+
+def _query(request: AuthenticatedHttpRequest, drop: Iterable[str], **changes: str) -> str:
+    query: QueryDict = request.GET.copy()
+    for name in drop:
+        query.pop(name, None)
+    for name, value in changes.items():
+        query[name] = value
+    return query.urlencode()
+
+
+def sort_headers(
+    request: AuthenticatedHttpRequest, ordering: str, *, invalid: Iterable[str] = ()
+) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (the other way round when it is the
+    current order) and its ``aria-sort``. Names sort A-Z first, counts the most first. The
+    links keep the other parameters, less those with an invalid value."""
+    invalid = list(invalid)
+    headers = {}
+    for name, first in (("name", "name"), ("answered", "-answered"), ("overdue", "-overdue")):
+        active = ordering.lstrip("-") == name
+        descending = ordering.startswith("-")
+        target = (name if descending else f"-{name}") if active else first
+        headers[name] = {
+            "href": "?" + _query(request, invalid, ordering=target),
+            "sort": ("descending" if descending else "ascending") if active else "",
+            "arrow": ("▼" if descending else "▲") if active else "",
+        }
+    return headers
+
+
+def answered_all_chart(matrix: ComplianceMatrix, completed: dict[str, dt.datetime]) -> Chart | None:
+    """The bodies that had answered every category, day by day from the first day to today,
+    with the deadline marked; none without an instruction."""
+    instruction = matrix.instruction
+    if instruction is None:
+        return None
+    per_day = Counter(wib_date(at) for at in completed.values())
+    steps: list[tuple[dt.date, int]] = []
+    reached = 0
+    for day in sorted(per_day):
+        reached += per_day[day]
+        steps.append((day, reached))
+    total = len(matrix.rows)
+    today = wib_date(matrix.now)
+    title = _("Perangkat/lembaga yang sudah menjawab keempat kategori")
+    label = _(
+        "Grafik garis: %(n)s dari %(total)s perangkat/lembaga sudah menjawab keempat kategori "
+        "per hari ini; batas waktu %(deadline)s."
+    ) % {
+        "n": reached,
+        "total": total,
+        "deadline": long_date(instruction.deadline),
+    }
+    return step_chart(
+        title=title,
+        label=label,
+        steps=steps,
+        total=total,
+        start=instruction.issued_on,
+        today=today,
+        deadline=instruction.deadline,
+        deadline_label=_("Batas waktu"),
+        total_label=_("Semua (%(total)s)") % {"total": total},
+        columns=(_("Tanggal"), _("Perangkat/lembaga yang sudah menjawab semua")),
+    )
 
 
 @login_required
@@ -31,25 +219,41 @@ def compliance_page(
 ) -> HttpResponse:
     """The matrix, with an "Ingatkan" button on the rows the person may remind (and the
     refusal of the last reminder, if any, with its status)."""
-    roles = request_roles(request)
+    roles: Roles = request_roles(request)
     matrix = compliance_compute(
         user=request.user, roles=roles, instruction=page_instruction(request)
     )
+    form = ComplianceFilterForm(request.GET or None)
+    settings = form.settings()
+    rows = matrix_rows(matrix, settings)
     cells = matrix.cells()
     answered_all = sum(1 for row in matrix.rows if all(c.answered for c in row.cells))
+    categories = [
+        (code, label) for code, label in Category.choices if settings["category"] in ("", code)
+    ]
+    may_remind = may_monitor(roles)
     return render(
         request,
         "kla/compliance.html",
         {
             "matrix": matrix,
-            "categories": Category.choices,
+            "rows": rows,
+            "form": form,
+            "settings": settings,
+            "filtered": len(rows) != len(matrix.rows),
+            "sort": sort_headers(request, settings["ordering"], invalid=form.errors),
+            "categories": categories,
+            "columns": 3 + len(categories) + (1 if may_remind else 0),
             "states": [(s, SubmissionState(s).label) for s in STATE_ORDER],
             "overdue_cells": sum(1 for c in cells if c.overdue),
             "empty_cells": sum(1 for c in cells if c.count == 0 and not c.nihil),
             "answered_all": answered_all,
+            "chart": answered_all_chart(
+                matrix, answered_all_at(matrix, user=request.user, roles=roles)
+            ),
             # A scoped verifier's matrix holds their own bodies only: every row it shows is
             # one they may remind.
-            "may_remind": may_monitor(roles),
+            "may_remind": may_remind,
             "error": error,
         },
         status=status,

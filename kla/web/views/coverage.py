@@ -1,7 +1,8 @@
 """Indicator coverage for verifiers, consolidators and auditors: at a glance, then per indicator.
 
 At a glance: a heat map of the 24 indicators by cluster, each coloured by the share of its
-evidence requirements met (``kla.requirements``), then the files per state. Colours and widths are
+evidence requirements met (``kla.requirements``), a bar chart of the requirements met per
+cluster (server-side SVG, ``kla.web.charts``), then the files per state. Colours and widths are
 classes of ``kla.css``, never inline styles, so that a strict Content-Security-Policy holds.
 For anyone else the pages do not exist (404).
 """
@@ -28,6 +29,7 @@ from kla.reports.coverage import (
     coverage_compute,
 )
 from kla.requirements import checklist_compute
+from kla.web.charts import Bar, Chart, bar_chart
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.common import list_rows
 from kla.web.views.instructions import page_instruction
@@ -105,6 +107,22 @@ def _segments(row: IndicatorCoverage, widest: int) -> list[dict[str, Any]]:
     ]
 
 
+def cluster_chart(clusters: list[ClusterCoverage]) -> Chart:
+    """Progress per cluster: a bar per cluster, its evidence requirements met of its total."""
+    met = sum(c.requirements_met for c in clusters)
+    total = sum(c.requirements_total for c in clusters)
+    return bar_chart(
+        title=_("Kemajuan per klaster"),
+        label=_(
+            "Diagram batang: kebutuhan data dukung terpenuhi per klaster; "
+            "seluruhnya %(met)s dari %(total)s."
+        )
+        % {"met": met, "total": total},
+        bars=[Bar(c.label, c.requirements_met, c.requirements_total) for c in clusters],
+        columns=(_("Klaster"), _("Kebutuhan terpenuhi")),
+    )
+
+
 @login_required
 @require_GET
 def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -127,6 +145,7 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "clusters": clusters,
             "heat_map": _heat_map(clusters),
+            "cluster_chart": cluster_chart(clusters),
             "bands": HEAT_BANDS,
             "requirements_total": sum(c.requirements_total for c in clusters),
             "requirements_met": sum(c.requirements_met for c in clusters),

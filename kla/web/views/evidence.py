@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +23,8 @@ from kla.drafting import evidence_add, evidence_download, evidence_remove, evide
 from kla.errors import Invalid, NotVisible, ServiceError, TooLarge
 from kla.evidence import preview_kind
 from kla.models import Submission
-from kla.web.forms import EvidenceForm, EvidenceTagForm, requirement_choices
+from kla.web.batch_upload import BatchFile, BatchSizeLimitHandler, batch_of
+from kla.web.forms import BATCH_MAX_FILES, EvidenceForm, EvidenceTagForm, requirement_choices
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal
 from kla.web.views.common import visible_submission
 from kla.web.views.submissions import detail_page
@@ -43,38 +45,146 @@ def _show_refusals_on_the_submission(request: AuthenticatedHttpRequest, pk: int)
     on_refusal(request, render)
 
 
+# What a refusal of one file is about, said before its message (the file's own refusals,
+# about its content or size, need no prefix).
+REFUSAL_TOPICS = {"kind": _l("Jenis bukti"), "requirements": _l("Kebutuhan data dukung")}
+
+
+def _reasons(exc: Invalid) -> str:
+    return " ".join(
+        f"{REFUSAL_TOPICS[key]}: {message}" if key in REFUSAL_TOPICS else message
+        for key, messages_ in exc.errors.items()
+        for message in messages_
+    )
+
+
 def _upload(request: AuthenticatedHttpRequest, submission: Submission) -> HttpResponse:
+    """Each file of the batch goes through the service on its own (its checks, its trail
+    event); a refused file does not take the others with it. Files saved stay saved and the
+    page says which they are and, for each refused file, why.
+
+    The batch's kind and requirements apply to every file; ``kind_<n>`` gives the n-th file
+    its own kind. Rights and state come first: refused for the first file, nothing is saved
+    and the page says so as for any refusal. The status is 413 when a file was too large,
+    else 400 when one was refused.
+    """
     form = EvidenceForm(request.POST, request.FILES, choices=requirement_choices(submission))
     if not form.is_valid():
         return detail_page(request, submission, status=400, evidence_form=form)
-    evidence = evidence_add(
-        user=request.user,
-        submission_id=submission.pk,
-        upload=form.cleaned_data.get("file"),
-        kind=form.cleaned_data.get("kind") or None,
-        requirements=form.cleaned_data.get("requirements") or [],
+    batch = batch_of(request)
+    if len(batch) > BATCH_MAX_FILES:
+        form.add_error(
+            "file",
+            _("Paling banyak %(n)d berkas sekali unggah; tidak ada berkas yang disimpan.")
+            % {"n": BATCH_MAX_FILES},
+        )
+        return detail_page(request, submission, status=400, evidence_form=form)
+    if not batch:
+        try:  # the service says what is missing, after the rights and state checks
+            evidence_add(user=request.user, submission_id=submission.pk, upload=None)
+        except Invalid as exc:
+            form.add_error("file", _reasons(exc))
+            return detail_page(request, submission, status=400, evidence_form=form)
+    requirements = form.cleaned_data.get("requirements") or []
+    saved: list[str] = []
+    refused: list[tuple[str, str, int]] = []
+    for item in batch:
+        try:
+            evidence = evidence_add(
+                user=request.user,
+                submission_id=submission.pk,
+                upload=item.upload,
+                too_large=item.too_large,
+                kind=form.kind_of(item.index),
+                requirements=requirements,
+            )
+        except TooLarge:
+            refused.append(_too_large(item))
+            continue
+        except ServiceError as exc:
+            if not saved and not refused and not isinstance(exc, Invalid):
+                raise  # not this file's fault: refused as a whole, nothing was saved
+            reason = _reasons(exc) if isinstance(exc, Invalid) else exc.message
+            refused.append((item.name, reason, exc.status))
+            continue
+        saved.append(evidence.name)
+        messages.success(request, _("Berkas %(name)s diunggah.") % {"name": evidence.name})
+    if not refused:
+        return redirect("submission-detail", pk=submission.pk)
+    return _batch_refused(request, submission, form, saved, refused)
+
+
+def _too_large(item: BatchFile) -> tuple[str, str, int]:
+    return (
+        item.name,
+        _("Berkas terlalu besar: paling besar %(mb)s MB per berkas.")
+        % {"mb": settings.EVIDENCE_MAX_MB},
+        413,
     )
-    messages.success(request, _("Berkas %(name)s diunggah.") % {"name": evidence.name})
-    return redirect("submission-detail", pk=submission.pk)
+
+
+def _batch_refused(
+    request: AuthenticatedHttpRequest,
+    submission: Submission,
+    form: EvidenceForm,
+    saved: list[str],
+    refused: list[tuple[str, str, int]],
+) -> HttpResponse:
+    """The page again: each refused file beside the file field with its reason, the saved
+    ones named; 413 when a file was too large, else the refusal's status (400 mostly)."""
+    form.batch_outcome(saved, [(name, reason) for name, reason, _status in refused])
+    statuses = {status for _name, _reason, status in refused}
+    status = 413 if 413 in statuses else max(statuses)
+    again = visible_submission(request, submission.pk)  # its version and files, as saved
+    return detail_page(
+        request, again, status=status, evidence_form=form, error=_batch_message(form)
+    )
+
+
+def _batch_message(form: EvidenceForm) -> str:
+    """The top of the page: which files were refused and which were saved, by name."""
+    names = ", ".join(name for name, _reason in form.refused)
+    if form.saved:
+        return _(
+            "Berkas ditolak: %(refused)s (alasannya di bagian unggah). "
+            "Berkas yang tersimpan: %(saved)s."
+        ) % {"refused": names, "saved": ", ".join(form.saved)}
+    return _(
+        "Berkas ditolak: %(refused)s (alasannya di bagian unggah). Tidak ada berkas yang disimpan."
+    ) % {"refused": names}
 
 
 @csrf_exempt
 @login_required
 @require_POST
 def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Upload one evidence file; an oversized one is refused with 413 while it streams in.
+    """Upload evidence files, several at once; an oversized one is refused (413) while it
+    streams in, the others of its batch kept (``kla.web.batch_upload``).
 
     CSRF is checked here rather than by the middleware: the size-limit handler drops the
-    whole body of an oversized request, token included, and that must answer 413 (or the
-    rights and state refusal that comes first), not a CSRF 403. Told ``too_large`` the
-    service always refuses, so that call needs no token.
+    whole body of a request announced too large, token included, and that must answer 413
+    (or the rights and state refusal that comes first), not a CSRF 403. Told ``too_large``
+    the service always refuses, so that call needs no token.
     """
+    request.upload_handlers = [BatchSizeLimitHandler(request)]
     submission = visible_submission(request, pk)
     _show_refusals_on_the_submission(request, pk)
     request.POST  # noqa: B018 -- parse the body now, so the handler's verdict is known
     if getattr(request, "evidence_too_large", False):
         evidence_add(user=request.user, submission_id=submission.pk, upload=None, too_large=True)
         raise TooLarge(_("Berkas terlalu besar."))  # not reached: the service refuses
+    batch = batch_of(request)
+    if batch and all(item.too_large for item in batch):
+        # Nothing to store: refused (413, after the rights and state checks) whatever the
+        # token, which may have been cut off with the file.
+        try:
+            evidence_add(
+                user=request.user, submission_id=submission.pk, upload=None, too_large=True
+            )
+        except TooLarge:
+            form = EvidenceForm(request.POST, choices=requirement_choices(submission))
+            form.is_valid()
+            return _batch_refused(request, submission, form, [], [_too_large(i) for i in batch])
     response: HttpResponse = csrf_protect(_upload)(request, submission)
     return response
 

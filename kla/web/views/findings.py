@@ -18,17 +18,21 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kla.errors import Forbidden, Invalid, ServiceError, TooLarge
+from kla.listing import FindingFilter
 from kla.models import Body, Submission
+from kla.web.filters import filter_query, instruction_choices, page_filters
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
+from kla.web.views.instructions import page_instruction
 from roles.permissions import may_record_findings, may_view_findings, may_view_followup_matrix
 from roles.selectors import visible_to
-from workflows.models import Finding, FindingStatus, RecommendationStatus
+from workflows.models import Finding, RecommendationStatus
 from workflows.supervision.files import follow_up_file_download
 from workflows.supervision.findings import (
     NOTE_MAX,
@@ -40,7 +44,6 @@ from workflows.supervision.findings import (
     follow_up_post,
     recommendation_assess,
     with_history,
-    with_status,
 )
 
 PAGE_SIZE = 25
@@ -118,24 +121,38 @@ def _finding(request: AuthenticatedHttpRequest, pk: int) -> Finding:
 @login_required
 @require_GET
 def finding_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The findings this person may see, newest first, optionally open or closed only."""
+    """The findings this person may see, searched, filtered and sorted from the URL; open
+    ones past their follow-up time first."""
     queryset = with_history(_visible_findings(request))
-    status = request.GET.get("status", "")
-    if status in FindingStatus.values:
-        queryset = with_status(queryset, status)
-    page = Paginator(queryset.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("halaman")
+    # Findings outlive their instruction: every instruction unless the page names one.
+    if request.GET.get("instruction"):
+        scope = page_instruction(request, allow_all=True)
+        if scope is not None:
+            queryset = queryset.filter(instruction=scope)
+    bodies = list(
+        Body.objects.filter(findings__in=queryset)
+        .distinct()
+        .order_by("name")
+        .values_list("code", "name")
     )
+    filters = page_filters(FindingFilter, request, queryset, bodies=bodies)
+    valid = filters.is_valid()
+    rows = filters.qs if valid else queryset.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
     return render(
         request,
         "kla/findings.html",
         {
             "page": page,
-            "status": status,
-            "statuses": FindingStatus.choices,
+            "filters": filters,
+            "query": filter_query(request),
+            "instructions": instruction_choices(),
+            "instruction": request.GET.get("instruction", ""),
+            "now": timezone.now(),
             "may_record": may_record_findings(request_roles(request)),
             "may_see_matrix": may_view_followup_matrix(request_roles(request)),
         },
+        status=200 if valid else 400,
     )
 
 

@@ -28,19 +28,20 @@ from kla.drafting import (
 from kla.errors import Conflict, Forbidden, Invalid, ServiceError
 from kla.evidence import ACCEPTED_LABEL
 from kla.instructions import instruction_get
+from kla.listing import SubmissionFilter
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
 from kla.reports.resubmission import changes_since_return
+from kla.web.filters import filter_query, instruction_choices, page_filters
 from kla.web.forms import (
     ActionForm,
     EvidenceForm,
     EvidenceTagForm,
-    FilterForm,
     SubmissionForm,
     requirement_choices,
 )
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
-from kla.web.views.common import list_rows, visible_submission
+from kla.web.views.common import visible_submission
 from kla.web.views.instructions import page_instruction
 from roles.permissions import may_draft
 from roles.selectors import bodies_operated_by, visible_to
@@ -220,34 +221,35 @@ def detail_page(
 @login_required
 @require_GET
 def submission_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The submissions this person may see, filtered by state, category and body."""
+    """The submissions this person may see: searched, filtered and sorted from the URL."""
     roles = request_roles(request)
     visible = visible_to(request.user, roles)
-    bodies = list(Body.objects.filter(submissions__in=visible).distinct().order_by("name"))
-    form = FilterForm(request.GET or None, bodies=bodies)
-    filters = form.filters() if request.GET else {}
-    qs = visible
+    bodies = list(
+        Body.objects.filter(submissions__in=visible)
+        .distinct()
+        .order_by("name")
+        .values_list("code", "name")
+    )
+    qs = visible.select_related("body")
     shown = page_instruction(request, allow_all=True)
     if shown is not None:
         qs = qs.filter(instruction=shown)
-    if "state" in filters:
-        qs = qs.filter(state=filters["state"])
-    if "category" in filters:
-        qs = qs.filter(category=filters["category"])
-    if "agency" in filters:
-        qs = qs.filter(body__code=filters["agency"])
-    page = Paginator(list_rows(qs), PAGE_SIZE).get_page(request.GET.get("halaman"))
-    query = request.GET.copy()
-    query.pop("halaman", None)
+    filters = page_filters(SubmissionFilter, request, qs, bodies=bodies)
+    valid = filters.is_valid()
+    rows = filters.qs if valid else Submission.objects.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
     return render(
         request,
         "kla/submission_list.html",
         {
-            "form": form,
+            "filters": filters,
+            "instructions": instruction_choices(),
+            "instruction": request.GET.get("instruction", ""),
             "page": page,
-            "query": query.urlencode(),
+            "query": filter_query(request),
             "categories": Category.choices if may_draft(roles) else [],
         },
+        status=200 if valid else 400,
     )
 
 

@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.models import Category, Instruction, Submission, SubmissionState
+from kla.listing import SubmissionFilter
+from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.web.filters import instruction_choices, page_filters
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
-from kla.web.views.common import list_rows
 from kla.web.views.instructions import page_instruction
 from roles.permissions import holds, may_draft
 from roles.roles import Role
+from roles.selectors import visible_to
 from workflows.duties import DUTY_ROLES, waiting_for
 from workflows.models import TrailEvent
 from workflows.sla.compliance import obligations_of
@@ -49,17 +51,30 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     roles = request_roles(request)
     # Work outlives its instruction: every instruction unless the page names one.
     scope = page_instruction(request, allow_all=True) if request.GET.get("instruction") else None
+    bodies = list(
+        Body.objects.filter(submissions__in=visible_to(request.user, roles))
+        .distinct()
+        .order_by("name")
+        .values_list("code", "name")
+    )
+    filters = page_filters(SubmissionFilter, request, Submission.objects.none(), bodies=bodies)
+    valid = filters.is_valid()
+    sorted_by_person = bool(valid and filters.form.cleaned_data.get("ordering"))
+
+    def rows(role: Role) -> list[Submission]:
+        if not valid:
+            return []
+        waiting = _within(waiting_for(request.user, roles, role=role), scope)
+        found = list(filters.filter_queryset(waiting.select_related("body")))
+        if role == Role.OPERATOR and not sorted_by_person:
+            return _returned_first(found)
+        return found
+
     sections: list[dict[str, Any]] = [
-        {
-            "title": SECTION_TITLES[role],
-            "rows": list_rows(_within(waiting_for(request.user, roles, role=role), scope)),
-        }
+        {"title": SECTION_TITLES[role], "rows": rows(role)}
         for role in DUTY_ROLES
         if holds(roles, role)
     ]
-    for section in sections:
-        if section["title"] == SECTION_TITLES[Role.OPERATOR]:
-            section["rows"] = _returned_first(list(section["rows"]))
     follow_ups = [
         {
             "title": FOLLOW_UP_TITLES[role],
@@ -77,12 +92,16 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
             "sections": sections,
             "follow_ups": follow_ups,
             "now": timezone.now(),
+            "filters": filters,
+            "instructions": instruction_choices(),
+            "instruction": request.GET.get("instruction", ""),
             "categories": Category.choices if may_draft(roles) else [],
             # The operator's home: what their bodies still owe the current instruction.
             "obligations": obligations_of(user=request.user, roles=roles)
             if may_draft(roles)
             else None,
         },
+        status=200 if valid else 400,
     )
 
 

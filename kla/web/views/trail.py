@@ -17,13 +17,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,12 +33,16 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from kla.errors import Forbidden
+from kla.listing import TrailFilter
 from kla.models import Body, ExportKind
 from kla.reports.exports import export_request
 from kla.time import WIB
+from kla.web.filters import page_filters
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
-from kla.web.templatetags.trail_tags import trail_action_label
+from kla.web.templatetags.kla_tags import role_label, state_label
+from kla.web.templatetags.trail_tags import stream_label, trail_action_label
 from roles.permissions import may_export_trail, may_read_trail
+from workflows.models import TrailEvent
 from workflows.trail.append import event_record
 from workflows.trail.checkpoints import checkpoint_latest, current_verifier, known_verifiers
 from workflows.trail.proofs import (
@@ -47,7 +52,6 @@ from workflows.trail.proofs import (
     proof_event,
 )
 from workflows.trail.reading import (
-    EXPORT_FIELDS,
     EXPORT_FORMATS,
     TrailFilters,
     trail_actions,
@@ -74,21 +78,11 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjso
 class TrailFilterForm(forms.Form):
     """The trail page's filters; a bad value is a field error, shown with the page (400)."""
 
-    agency = forms.ChoiceField(
-        label=_l("Perangkat/lembaga"),
-        required=False,
-        error_messages={"invalid_choice": _l("Perangkat/lembaga “%(value)s” tidak dikenal.")},
-    )
     actor = forms.CharField(
         label=_l("Pelaku (nama pengguna)"),
         required=False,
         max_length=150,
         error_messages={"max_length": _l("Nama pengguna paling banyak 150 karakter.")},
-    )
-    action = forms.ChoiceField(
-        label=_l("Aksi"),
-        required=False,
-        error_messages={"invalid_choice": _l("Aksi “%(value)s” tidak dikenal.")},
     )
     date_from = forms.DateField(
         label=_l("Dari tanggal (WIB)"),
@@ -104,19 +98,6 @@ class TrailFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": BAD_DATE},
     )
-
-    def __init__(
-        self, *args: Any, bodies: Iterable[Body], actions: Iterable[str], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [  # type: ignore[attr-defined]
-            ("", _("Semua")),
-            *[(b.code, b.name) for b in bodies],
-        ]
-        self.fields["action"].choices = [  # type: ignore[attr-defined]
-            ("", _("Semua")),
-            *[(a, trail_action_label(a)) for a in actions],
-        ]
 
     def _clean_day(self, name: str) -> dt.date | None:
         day: dt.date | None = self.cleaned_data.get(name)
@@ -144,22 +125,45 @@ class TrailFilterForm(forms.Form):
         """The valid filters; call after ``is_valid`` returned true (or on an unbound form)."""
         data = getattr(self, "cleaned_data", {})
         return TrailFilters(
-            body=data.get("agency") or "",
             actor=(data.get("actor") or "").strip(),
-            action=data.get("action") or "",
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
 
 
-def _form(request: AuthenticatedHttpRequest) -> TrailFilterForm:
-    query = request.GET.copy()
-    query.pop("halaman", None)
-    return TrailFilterForm(
-        query or None,
-        bodies=Body.objects.order_by("name"),
-        actions=trail_actions(user=request.user, roles=request_roles(request)),
-    )
+class TrailPageFilters:
+    """The page's two forms as one: the actor and the WIB days (``TrailFilterForm``, read by
+    the engine's ``trail_query``) and the lists' search, filters and order
+    (``kla.listing.TrailFilter``: several bodies or actions, title, category, indicator)."""
+
+    def __init__(self, request: AuthenticatedHttpRequest) -> None:
+        query = request.GET.copy()
+        query.pop("halaman", None)
+        self.form = TrailFilterForm(query or None)
+        actions = trail_actions(user=request.user, roles=request_roles(request))
+        self.listing = page_filters(
+            TrailFilter,
+            request,
+            TrailEvent.objects.none(),
+            bodies=list(Body.objects.order_by("name").values_list("code", "name")),
+            actions=[(a, trail_action_label(a)) for a in actions],
+        )
+
+    def is_valid(self) -> bool:
+        form_valid = not self.form.is_bound or self.form.is_valid()
+        return self.listing.is_valid() and form_valid
+
+    def apply(self, qs: QuerySet[TrailEvent]) -> QuerySet[TrailEvent]:
+        return self.listing.filter_queryset(qs)
+
+    def as_data(self) -> dict[str, str]:
+        """Every filter given, as text, for the download's trail event."""
+        given = {k: v for k, v in self.listing.data.items() if k in self.listing.filters and v}
+        return {**self.form.filters().as_data(), **given}
+
+
+def _form(request: AuthenticatedHttpRequest) -> TrailPageFilters:
+    return TrailPageFilters(request)
 
 
 def _query_string(request: AuthenticatedHttpRequest) -> str:
@@ -179,19 +183,20 @@ def trail_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The trail across submissions, newest first, with the chain status of each stream shown."""
     _require_readable(request)
     roles = request_roles(request)
-    form = _form(request)
+    filters = _form(request)
     context: dict[str, Any] = {
-        "form": form,
+        "form": filters.form,
+        "filters": filters.listing,
         "query": _query_string(request),
         "can_export": may_export_trail(roles),
         "page": None,
         "statuses": {},
     }
-    if form.is_bound and not form.is_valid():
+    if not filters.is_valid():
         return render(request, "kla/trail/list.html", context, status=400)
-    qs = trail_query(user=request.user, filters=form.filters(), roles=roles)
-    qs = qs.select_related("submission", "body")
-    page = Paginator(qs.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("halaman"))
+    qs = trail_query(user=request.user, filters=filters.form.filters(), roles=roles)
+    qs = filters.apply(qs.select_related("submission", "body"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
     statuses = trail_chains_status(streams={e.stream.name for e in page.object_list})
     latest = checkpoint_latest()
     proven = events_in_tree(
@@ -261,12 +266,39 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _files_text(files: list[dict[str, str]]) -> str:
+    return ", ".join(f"{f['name']} (SHA-256 {f['sha256']})" for f in files)
+
+
+def _wall_clock(at: str) -> str:
+    # "2025-03-17 14:05:09": WIB without its offset, a form spreadsheets read as a date.
+    return dt.datetime.fromisoformat(at).astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# The CSV is for people opening it in a spreadsheet: Indonesian headers and values, ";" between
+# cells as Indonesian spreadsheets expect. JSON Lines keeps the API's names and codes, exact.
+CSV_COLUMNS: tuple[tuple[Any, Callable[[dict[str, Any]], Any]], ...] = (
+    (_l("Alur"), lambda r: stream_label(r["stream"])),
+    (_l("Nomor urut"), lambda r: r["seq"]),
+    (_l("Waktu (WIB)"), lambda r: _wall_clock(r["at"])),
+    (_l("Pelaku"), lambda r: r["actor"]),
+    (_l("Peran"), lambda r: role_label(r["role"])),
+    (_l("Aksi"), lambda r: trail_action_label(r["action"])),
+    (_l("Dari status"), lambda r: state_label(r["from_state"])),
+    (_l("Ke status"), lambda r: state_label(r["to_state"])),
+    (_l("Catatan"), lambda r: r["note"]),
+    (_l("Berkas"), lambda r: _files_text(r["files"])),
+    (_l("Hash sebelumnya"), lambda r: r["prev_hash"]),
+    (_l("Hash"), lambda r: r["hash"]),
+)
+
+
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=";")
     # The byte-order mark makes spreadsheets read the file as UTF-8 (names, notes).
-    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)
+    yield "\ufeff" + writer.writerow([str(header) for header, _value in CSV_COLUMNS])
     for row in rows:
-        yield writer.writerow([_cell(row[key]) for key in EXPORT_FIELDS])
+        yield writer.writerow([_cell(value(row)) for _header, value in CSV_COLUMNS])
 
 
 def _jsonl_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -286,13 +318,22 @@ def trail_download(
     roles = request_roles(request)
     if not may_export_trail(roles):
         raise Forbidden(_("Hanya auditor (Inspektorat) yang dapat mengunduh jejak."))
-    form = _form(request)
-    if form.is_bound and not form.is_valid():
-        context = {"form": form, "query": _query_string(request), "can_export": True}
+    page_filters_ = _form(request)
+    if not page_filters_.is_valid():
+        context = {
+            "form": page_filters_.form,
+            "filters": page_filters_.listing,
+            "query": _query_string(request),
+            "can_export": True,
+        }
         return render(request, "kla/trail/list.html", context, status=400)
-    filters = form.filters()
-    trail_export_record(user=request.user, filters=filters, fmt=fmt, roles=roles)
-    rows = trail_export_rows(trail_query(user=request.user, filters=filters, roles=roles))
+    filters = page_filters_.form.filters()
+    trail_export_record(
+        user=request.user, filters=filters, fmt=fmt, roles=roles, given=page_filters_.as_data()
+    )
+    rows = trail_export_rows(
+        page_filters_.apply(trail_query(user=request.user, filters=filters, roles=roles))
+    )
     lines = _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
     stamp = timezone.now().astimezone(WIB).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
