@@ -14,3 +14,7 @@ class KlaConfig(AppConfig):
         # name (``kla.queue``) finds its task's own options and runs inline in eager mode.
         app.autodiscover_tasks(TASK_PACKAGES, force=True)
         prepare_embedded_folders()
+        # Every API token of a person dies when their password changes, however it changes.
+        from kla.api import tokens
+
+        tokens.connect()

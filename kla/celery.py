@@ -10,3 +10,6 @@ app = Celery("kla")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # The packages whose ``tasks`` modules hold tasks; ``KlaConfig.ready`` loads them.
 TASK_PACKAGES = ["workflows", "kla.reports"]
+
+# Every task's log lines carry the id of the request that queued it (its signal handlers).
+from kla import logs  # noqa: E402, F401

@@ -116,6 +116,10 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 # A thousand trillion rupiah: far above any city budget, and safe for spreadsheets (15 digits).
 MONEY_MAX = 10**15
+# Lengths a detail may have (OWASP ASVS 5.1): a free-text field, the links and each link.
+TEXT_MAX = 1_000
+LINKS_MAX = 20
+URL_MAX = 2_000
 # "1.500.000" (dots between thousands) or "1500000", after an optional "Rp" ("Rp 1.500.000",
 # as the pages show it). Nothing else: no decimals, no commas, no sign.
 _MONEY = re.compile(r"^(?:rp\s*)?(\d{1,3}(?:\.\d{3})+|\d+)$", re.IGNORECASE)
@@ -174,10 +178,12 @@ class Kind:
     def clean(self, field: Field, value: Any, years: list[int] | None) -> Any:
         if not isinstance(value, str):
             raise ValueError(_("Harus berupa teks."))
+        if len(value) > TEXT_MAX:
+            raise ValueError(_("Paling banyak %(n)s karakter.") % {"n": TEXT_MAX})
         return value.strip()
 
     def form_field(self, field: Field) -> forms.Field:
-        return forms.CharField(label=field.label, required=False, max_length=1000)
+        return forms.CharField(label=field.label, required=False, max_length=TEXT_MAX)
 
     def initial(self, field: Field, value: Any) -> Any:
         return value
@@ -358,7 +364,11 @@ class UrlsKind(Kind):
             value = [line.strip() for line in value.splitlines() if line.strip()]
         if not isinstance(value, list):
             raise ValueError(_("Harus berupa daftar URL."))
+        if len(value) > LINKS_MAX:
+            raise ValueError(_("Paling banyak %(n)s tautan.") % {"n": LINKS_MAX})
         for url in value:
+            if isinstance(url, str) and len(url) > URL_MAX:
+                raise ValueError(_("Sebuah tautan paling banyak %(n)s karakter.") % {"n": URL_MAX})
             parts = urlsplit(url) if isinstance(url, str) else None
             if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
                 raise ValueError(_("URL tidak valid: %s") % url)

@@ -30,6 +30,7 @@ from kla.models import (
     Requirement,
     Submission,
 )
+from kla.scanning import scan_upload
 from kla.time import long_date, wib_date
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
@@ -42,6 +43,10 @@ EDITABLE_FIELDS = ("title", "description", "years", "indicators", "details")
 INDICATOR_COUNT = 24
 # More codes than any indicator lists: a longer list is a mistake, refused before reading it.
 REQUIREMENTS_MAX = 100
+# The longest a submission's title and description may be (OWASP ASVS 5.1).
+TITLE_MAX = 300
+DESCRIPTION_MAX = 10_000
+LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX}
 
 
 def _clean_common(data: Mapping[str, Any], instruction: Instruction) -> dict[str, Any]:
@@ -55,8 +60,8 @@ def _clean_common(data: Mapping[str, Any], instruction: Instruction) -> dict[str
                 value = ""
             if not isinstance(value, str):
                 errors[key] = _("Harus berupa teks.")
-            elif key == "title" and len(value) > 300:
-                errors[key] = _("Paling banyak 300 karakter.")
+            elif len(value) > LIMITS[key]:
+                errors[key] = _("Paling banyak %(n)s karakter.") % {"n": LIMITS[key]}
             else:
                 clean[key] = value.strip()
     if "years" in data:
@@ -450,6 +455,7 @@ def evidence_add(
         raise Invalid({"file": accepted_message()})
     if inspected.size == 0:
         raise Invalid({"file": _("Berkas kosong.")})
+    scan_upload(upload, user_id=user.pk, about={"submission": submission.pk})
     name = (upload.name or "berkas").replace("/", "_").replace("\\", "_")[-255:]
     evidence = Evidence(
         submission=submission,

@@ -50,3 +50,13 @@ class Invalid(ServiceError):
             for key, value in errors.items()
         }
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+class Unavailable(ServiceError):
+    """A part the service needs (the virus scanner) does not answer: try again later (503)."""
+
+    status = 503
+
+    def __init__(self, message: str = "", retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -24,10 +24,31 @@ ACCEPTED = {
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
+# At most this many files in one upload of the pages (each up to ``EVIDENCE_MAX_MB``).
+BATCH_MAX_FILES = 10
 ACCEPTED_LABEL = "PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX, ODT, ODS"
 # What a browser shows in the page: images in <img>, PDFs in a same-origin frame. HEIC and
 # office files have no viewer in a browser: they are downloaded.
 PREVIEWS = {"image/jpeg": "image", "image/png": "image", "application/pdf": "pdf"}
+
+
+# The extensions a stored file's name may keep for its detected type; any other is replaced
+# by the first when it is downloaded (a PDF named "x.html" is served as "x.pdf").
+EXTENSIONS = {
+    content_type: (extension, *(("jpeg",) if extension == "jpg" else ()))
+    for extension, content_type in ACCEPTED.items()
+}
+
+
+def download_name(name: str, content_type: str) -> str:
+    """The name a file is served under: its own, with the extension of what it is."""
+    allowed = EXTENSIONS.get(content_type)
+    if not allowed:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension.lower() in allowed:
+        return name
+    return f"{stem if dot and stem else name}.{allowed[0]}"
 
 
 def preview_kind(content_type: str) -> str | None:

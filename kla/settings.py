@@ -6,6 +6,7 @@ file broker); ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,7 +89,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "csp",
     "django_htmx",
@@ -100,8 +102,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request runs carries its id (kla.logs).
+    "kla.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every response of the site no-store unless it says otherwise (kla.web.sessions).
+    "kla.web.sessions.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,11 +117,15 @@ MIDDLEWARE = [
     # Every write of the API in one transaction, its Idempotency-Key honoured (kla.api).
     "kla.api.idempotency.ApiWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sessions end when idle and after a while in any case; the form being sent is kept.
+    "kla.web.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Service refusals (kla.errors) become pages with their status (innermost: first to see).
     "kla.web.middleware.ServiceErrorMiddleware",
+    # Repeated failed sign-ins lock the account or the address for a while (axes: last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kla.urls"
@@ -193,10 +203,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # At least 12 characters, and none of the common passwords (OWASP ASVS 2.1).
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -232,6 +248,10 @@ STORAGES = {
 MEDIA_ROOT = os.environ.get("EVIDENCE_ROOT", str(VAR_DIR / "evidence"))
 
 EVIDENCE_MAX_MB = envint("EVIDENCE_MAX_MB", 20)
+# Every upload is scanned by ClamAV's clamd when this names it (a Unix socket path, or
+# tcp://host:3310); empty: no scanning. CLAMAV_TIMEOUT bounds each connect, send and read.
+CLAMAV_SOCKET = os.environ.get("CLAMAV_SOCKET", "")
+CLAMAV_TIMEOUT = envint("CLAMAV_TIMEOUT", 30)
 FILE_UPLOAD_HANDLERS = ["kla.uploads.EvidenceSizeLimitHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
@@ -242,6 +262,20 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kla@localhost")
 
 # Celery: Redis when REDIS_URL is set, else a local file broker for the embedded demo.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache every process shares (the sign-in and reset throttles): Redis, else files.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "kla"),
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
@@ -332,7 +366,7 @@ CELERY_BEAT_SCHEDULE |= {
 REST_FRAMEWORK = {
     # Token first: it answers anonymous requests with WWW-Authenticate, hence 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "kla.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -342,6 +376,43 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kla.api.exceptions.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
 }
+# API tokens (django-rest-knox): stored hashed, several per person, each dying after
+# API_TOKEN_IDLE_HOURS without use (every use moves the expiry on), revoked by its owner, and
+# all of a person's tokens when their password changes (kla.api.tokens); none lives longer
+# than API_TOKEN_MAX_DAYS however busy.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": dt.timedelta(hours=envint("API_TOKEN_IDLE_HOURS", 10)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": dt.timedelta(days=envint("API_TOKEN_MAX_DAYS", 30)),
+    # The moved-on expiry is written once it would move by more than this (seconds), not on
+    # every request: at most one write per token per quarter hour, the idle time kept to the
+    # quarter hour.
+    "MIN_REFRESH_INTERVAL": 15 * 60,
+    # Reached: the token endpoint answers 409 until the person revokes one (kla.api.tokens).
+    "TOKEN_LIMIT_PER_USER": envint("API_TOKENS_PER_PERSON", 20),
+}
+# Sign-in throttling (django-axes; OWASP ASVS 2.2): after AXES_FAILURE_LIMIT failures in a
+# row for one account, or from one address, further attempts are refused (the right password
+# too) with 429 for a while that grows with the failures (1, 2, 4, 8, then 15 minutes) and
+# never passes 15 minutes, so nobody can lock a Kepala Dinas out on the deadline day; attempts
+# refused during a lock neither count nor lengthen it. A success forgets the account's
+# failures; successes are not logged. The pages, the admin and the token endpoint alike
+# (kla.web.lockout); password reset has its own throttle (kla.web.views.password).
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "kla.web.lockout.LockoutHandler"
+AXES_COOLOFF_TIME = "kla.web.lockout.cooloff"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "kla.web.lockout.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# The client's address: REMOTE_ADDR, or behind PROXY_COUNT proxies the one the outermost saw
+# (X-Forwarded-For from the right); django-ipware is not installed, so axes' own reading would
+# see only REMOTE_ADDR, the proxy, and lock everybody at once.
+AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
+AXES_CLIENT_IP_CALLABLE = "kla.web.lockout.client_ip"
 SPECTACULAR_SETTINGS = {
     "TITLE": f"KLA {KLA_REGION_NAME} API",
     "DESCRIPTION": (
@@ -351,22 +422,64 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for the evidence kinds wherever they appear (a file's kind, a requirement's).
-    "ENUM_NAME_OVERRIDES": {"EvidenceKindEnum": "kla.models.EvidenceKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceKindEnum": "kla.models.EvidenceKind",
+        "SubmissionStateEnum": "kla.models.SubmissionState",
+        "CategoryEnum": "kla.models.Category",
+        "ActionEnum": "workflows.flow.ACTIONS",
+        "ExportKindEnum": "kla.models.ExportKind",
+        "ExportStateEnum": "kla.models.ExportState",
+        "FindingStatusEnum": "workflows.models.FindingStatus",
+        "RecommendationStatusEnum": "workflows.models.RecommendationStatus",
+        "AssessmentStatusEnum": ["resolved", "in_progress", "unresolvable"],
+        "FollowUpKindEnum": "workflows.models.FollowUpKind",
+        "MonitoringRoleEnum": ["verifier", "consolidator"],
+    },
     # The title is named again as each schema is made, from the region's setting of the time.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kla.api.schema.name_the_region",
+        # Every operation's error statuses, with the bodies' shapes (kla.api.schema).
+        "kla.api.schema.describe_errors",
     ],
 }
 
+# Logs: JSON lines on standard error, each with the request's or task's id (kla.logs);
+# LOG_FORMAT=text for a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise SettingsRefused(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "kla.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after SESSION_IDLE_MINUTES without a request (at least 30: a form takes time)
+# and SESSION_MAX_HOURS after signing in, whatever happens in between (kla.web.sessions).
+SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
+if SESSION_IDLE_MINUTES < 30:
+    raise SettingsRefused("SESSION_IDLE_MINUTES must be at least 30: forms take time to fill")
+SESSION_MAX_HOURS = envint("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

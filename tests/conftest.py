@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
@@ -57,6 +58,12 @@ def _eager_celery(settings: Any, tmp_path: Any) -> Any:
     }
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache: the sign-in and reset throttles count in it."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -173,13 +180,10 @@ def submitted(draft: Any, people: dict[str, Any]) -> Any:
 @pytest.fixture
 def api() -> Any:
     """An API client; ``api.as_(user)`` authenticates it with the user's token."""
-    from rest_framework.authtoken.models import Token
-
     client = APIClient()
 
     def as_(user: Any) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user)}")
         return client
 
     client.as_ = as_  # type: ignore[attr-defined]

@@ -269,3 +269,11 @@ def advance(submission: Submission, to: str, **people: Any) -> Submission:
             user=people[who], submission_id=submission.pk, action=action, note=note
         )
     return submission
+
+
+def api_token(user: User) -> str:
+    """A new API token of the person (django-rest-knox), for ``Authorization: Token <t>``."""
+    from knox.models import AuthToken
+
+    _instance, token = AuthToken.objects.create(user)
+    return str(token)

@@ -19,7 +19,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from kla.models import Evidence, Export, Indicator, Requirement, Submission
@@ -206,6 +206,15 @@ def RQ(w: World) -> int:
     return made.pk
 
 
+def TK(w: World) -> str:
+    """The id of an API token of the operator's, made when first asked (the oldest: every call
+    gets a token of its own, made after this one)."""
+    if not AuthToken.objects.filter(user=w.people["operator"]).exists():
+        f.api_token(w.people["operator"])
+    oldest = AuthToken.objects.filter(user=w.people["operator"]).order_by("created").first()
+    return str(oldest.token_key)
+
+
 # fmt: off
 PAGES = [
     page("get", "home", expect="operator 302 | - | outsider 302 | 302"),
@@ -299,6 +308,11 @@ PAGES = [
 ]
 
 ENDPOINTS = [
+    endpoint("get", "auth/tokens/", "operator 200 | - | outsider 200 | 401"),
+    endpoint_at("delete", "auth/tokens/{id}/", lambda w: f"/api/v1/auth/tokens/{TK(w)}/",
+                "operator 204 | verifier 404 | outsider 404 | 401"),
+    endpoint("post", "auth/logout/", "operator 204 | - | outsider 204 | 401"),
+    endpoint("post", "auth/logout-all/", "operator 204 | - | outsider 204 | 401"),
     endpoint("get", "instructions/", "operator 200 | - | outsider 200 | 401"),
     endpoint("get", "submissions/", "operator 200 | auditor 200 | outsider 200 | 401"),
     endpoint("post", "submissions/", "operator 201 | verifier 403 | outsider 403 | 401",
@@ -433,8 +447,7 @@ def _call(right: Right, w: World, who: str) -> int:
     if right.api:
         client = APIClient()
         if who != "anonymous":
-            token, _ = Token.objects.get_or_create(user=w.people[who])
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(w.people[who])}")
     else:
         client = Client()
         if who != "anonymous":

@@ -42,6 +42,8 @@ from workflows.trail.append import trail_append
 
 # KEEMPAT: the documents an innovation declares (``document_kinds``) and the kind of file that
 # must carry each before it is submitted.
+# The longest note an action may carry: a reason, a correction, an audit's remark.
+NOTE_MAX = 5_000
 DECLARED_DOCUMENTS = {"kak_tor": EvidenceKind.KAK_TOR, "sk": EvidenceKind.DECREE}
 
 
@@ -168,6 +170,8 @@ def submission_act(
     if not isinstance(note, str):
         raise Invalid({"note": _("Catatan harus berupa teks.")})
     note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise Invalid({"note": _("Paling banyak %(n)s karakter.") % {"n": NOTE_MAX}})
     if note_of(transition) == NOTE_REQUIRED and not note:
         raise Invalid({"note": _("Catatan (alasan) wajib diisi untuk aksi ini.")})
     if (

@@ -4,6 +4,6 @@ The admin is a page of its own (the top layer): records that change only through
 services (submissions, evidence, the trail, timers) are read-only here.
 """
 
-from kla.admin import domain, memberships, readonly, sla, trail
+from kla.admin import domain, memberships, readonly, sla, tokens, trail
 
-__all__ = ["domain", "memberships", "readonly", "sla", "trail"]
+__all__ = ["domain", "memberships", "readonly", "sla", "tokens", "trail"]

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from kla.api.base import CallerMixin, caller
 from kla.api.instructions import INSTRUCTION, requested_instruction
+from kla.models import Category, SubmissionState
 from workflows.sla.compliance import ComplianceCell, DeadlineStatus, compliance_compute
 
 
@@ -25,9 +26,10 @@ class ComplianceCellSerializer(serializers.Serializer[ComplianceCell]):
 
     agency = serializers.CharField(help_text="The body's code")
     body = serializers.CharField(source="body_name", help_text="The body's name")
-    category = serializers.CharField()
+    category = serializers.ChoiceField(Category.choices)
     count = serializers.IntegerField(help_text="Visible submissions in the category")
-    least_state = serializers.CharField(
+    least_state = serializers.ChoiceField(
+        SubmissionState.choices,
         allow_null=True,
         help_text="Least advanced state (draft < returned < submitted < verified < "
         "consolidated < audited); null without submissions",

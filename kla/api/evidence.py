@@ -16,12 +16,14 @@ from kla.api.serializers import (
     object_id,
 )
 from kla.drafting import evidence_add, evidence_download, evidence_remove, evidence_tag
+from kla.evidence import download_name
 from kla.models import EvidenceKind
 
 UPLOAD_SCHEMA = {
     "type": "object",
+    "required": ["file"],
     "properties": {
-        "file": {},
+        "file": {"type": "string", "format": "binary"},
         "kind": {"type": "string", "enum": EvidenceKind.values, "default": EvidenceKind.OTHER},
         "requirements": {
             "type": "string",
@@ -78,7 +80,7 @@ class EvidenceDetailView(SubmissionAPIView):
         return FileResponse(
             evidence.file.open("rb"),
             as_attachment=True,
-            filename=evidence.name,
+            filename=download_name(evidence.name, evidence.content_type),
             content_type=evidence.content_type,
         )
 

@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from kla.api.base import SafeJSONParser, caller
 from kla.api.serializers import json_object, object_id
-from kla.models import Export, ExportState
+from kla.models import Export, ExportKind, ExportState
 from kla.reports.exports import export_download, export_get, export_request, exports_of
 
 
@@ -57,8 +57,10 @@ class ExportRequestSerializer(serializers.Serializer[Any]):
     current one when absent); ``trail_bundle`` (auditors alone) with no instruction (400). The
     service refuses any other kind."""
 
-    kind = serializers.CharField(
-        help_text="rekap_xlsx, evidence_zip, compliance_xlsx, findings_xlsx or trail_bundle"
+    kind = serializers.ChoiceField(
+        ExportKind.choices,
+        help_text="trail_bundle for auditors alone, without an instruction; the others for "
+        "verifiers, consolidators and auditors",
     )
     instruction = serializers.IntegerField(
         required=False,
@@ -68,9 +70,11 @@ class ExportRequestSerializer(serializers.Serializer[Any]):
 
 
 class ExportCreatedSerializer(serializers.Serializer[Any]):
+    """``{id, state, progress}`` of the export just requested."""
+
     id = serializers.IntegerField()
-    state = serializers.CharField()
-    progress = serializers.IntegerField()
+    state = serializers.ChoiceField(ExportState.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
 
 
 class ExportListView(GenericAPIView[Export]):
@@ -114,7 +118,12 @@ class ExportDownloadView(GenericAPIView[Export]):
 
     serializer_class = ExportSerializer
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): bytes,
+            409: OpenApiResponse(description="The export is not done (pending, running, failed)"),
+        }
+    )
     def get(self, request: Request, export_id: str) -> FileResponse:
         export = export_download(user=caller(request), export_id=object_id(export_id))
         try:

@@ -28,16 +28,21 @@ from kla.api.base import SafeJSONParser, caller, valid_input
 from kla.api.instructions import requested_scope
 from kla.api.listing import filtered, list_parameters
 from kla.api.serializers import InputSerializer, TextField, json_object, object_id
+from kla.evidence import download_name
 from kla.listing import FindingFilter
 from roles.permissions import may_view_findings
 from roles.roles import Roles, roles_of
 from workflows.models import (
     Finding,
+    FindingStatus,
     FollowUpEntry,
+    FollowUpKind,
     Recommendation,
+    RecommendationStatus,
 )
 from workflows.supervision.files import follow_up_file_download
 from workflows.supervision.findings import (
+    ASSESSMENTS,
     finding_correct,
     finding_create,
     findings_visible_to,
@@ -53,9 +58,11 @@ class HistorySerializer(serializers.ModelSerializer[FollowUpEntry]):
     """One follow-up or assessment, with the files of a follow-up (name and SHA-256)."""
 
     actor = serializers.CharField(source="actor.username", read_only=True)
-    # Plain strings, not enums: these names collide with the evidence's in the schema.
-    kind = serializers.CharField(read_only=True, help_text="follow_up or assessment")
-    status = serializers.CharField(read_only=True, help_text="the status after this step")
+    # Enums named apart from the evidence's kind (ENUM_NAME_OVERRIDES in kla.settings).
+    kind = serializers.ChoiceField(FollowUpKind.choices, read_only=True)
+    status = serializers.ChoiceField(
+        RecommendationStatus.choices, read_only=True, help_text="the status after this step"
+    )
     files = serializers.SerializerMethodField()
 
     class Meta:
@@ -71,7 +78,7 @@ class HistorySerializer(serializers.ModelSerializer[FollowUpEntry]):
 class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
     """One recommendation, where its follow-up stands and how it got there."""
 
-    status = serializers.CharField(read_only=True, help_text="open, responded, in_progress, ...")
+    status = serializers.ChoiceField(RecommendationStatus.choices, read_only=True)
     history = HistorySerializer(many=True, read_only=True)
 
     class Meta:
@@ -84,7 +91,11 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
     """A finding as DESIGN's "Interfaces" lists it."""
 
     agency = serializers.CharField(source="body.code", read_only=True)
-    status = serializers.CharField(read_only=True, help_text="open or closed")
+    status = serializers.ChoiceField(
+        FindingStatus.choices,
+        read_only=True,
+        help_text="open while any recommendation is neither resolved nor unresolvable",
+    )
     recommendations = RecommendationSerializer(many=True, read_only=True)
 
     class Meta:
@@ -150,9 +161,14 @@ class FollowUpInputSerializer(InputSerializer):
 
 
 class AssessmentSerializer(InputSerializer):
-    """``{status, note}``: ``resolved``, ``in_progress`` (note) or ``unresolvable`` (reason)."""
+    """``{status, note}``: ``resolved``, ``in_progress`` (note) or ``unresolvable`` (reason).
 
-    status = TextField(help_text="resolved, in_progress or unresolvable")
+    For the schema: the view checks the keys and the service the values, in DESIGN's order."""
+
+    status = serializers.ChoiceField(
+        [(code, RecommendationStatus(code).label) for code in ASSESSMENTS],
+        help_text="resolved, in_progress (with a note) or unresolvable (with the reason)",
+    )
     note = TextField(allow_null=True)
 
 
@@ -335,5 +351,8 @@ class FollowUpFileView(FindingAPIView):
         except OSError:
             raise NotFound(_("Berkas tidak ditemukan di penyimpanan.")) from None
         return FileResponse(
-            handle, as_attachment=True, filename=found.name, content_type=found.content_type
+            handle,
+            as_attachment=True,
+            filename=download_name(found.name, found.content_type),
+            content_type=found.content_type,
         )

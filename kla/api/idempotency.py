@@ -15,20 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from kla.models import IdempotentRequest
 
 API_PREFIX = "/api/"
+SECRETS = f"{API_PREFIX}v1/auth/"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY = 200
@@ -49,7 +52,9 @@ def database_unavailable() -> JsonResponse:
 def _caller(request: HttpRequest) -> User | None:
     """The person the API will see (its own authenticators), without touching the request."""
     drf = Request(request)
-    for authenticator in (TokenAuthentication(), SessionAuthentication()):
+    classes = cast(list[type[BaseAuthentication]], api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+    for authentication in classes:
+        authenticator = authentication()
         try:
             found = authenticator.authenticate(drf)
         except APIException:
@@ -87,6 +92,19 @@ def _replay(row: IdempotentRequest) -> HttpResponse:
     return response
 
 
+def _body_too_large(request: HttpRequest) -> bool:
+    """A body other than a file upload past ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413 in JSON,
+    before anything reads it (files are bounded while they stream in, ``kla.uploads``)."""
+    if (request.content_type or "").startswith("multipart/"):
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return limit is not None and length > limit
+
+
 class ApiWriteMiddleware:
     """Every write of the API in one transaction, with its ``Idempotency-Key`` if it has one."""
 
@@ -96,6 +114,14 @@ class ApiWriteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(API_PREFIX) or request.method not in WRITES:
             return self.get_response(request)
+        if _body_too_large(request):
+            return JsonResponse(
+                {
+                    "detail": _("Isi permintaan terlalu besar: paling besar %(kb)s KB.")
+                    % {"kb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024}
+                },
+                status=413,
+            )
         try:
             with transaction.atomic():
                 return self._write(request)
@@ -105,7 +131,8 @@ class ApiWriteMiddleware:
 
     def _write(self, request: HttpRequest) -> HttpResponse:
         key = request.META.get(HEADER)
-        if request.method != "POST" or key is None:
+        if request.method != "POST" or key is None or request.path.startswith(SECRETS):
+            # Sign-in answers hold a token: never kept to be answered again.
             return self.get_response(request)
         if not key or len(key) > MAX_KEY or not key.isprintable():
             return JsonResponse(

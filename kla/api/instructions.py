@@ -85,7 +85,7 @@ class InstructionListView(GenericAPIView[Instruction]):
     def get_queryset(self) -> QuerySet[Instruction]:
         return Instruction.objects.order_by("-year", "-number", "-pk")
 
-    @extend_schema(operation_id="instructions_list")
+    @extend_schema(operation_id="instructions_list", responses=InstructionSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

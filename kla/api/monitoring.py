@@ -27,7 +27,7 @@ from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
 from kla.api.serializers import InputSerializer, TextField
 from kla.models import Body
 from roles.permissions import may_view_monitoring
-from roles.roles import Roles, roles_of
+from roles.roles import Role, Roles, roles_of
 from workflows.models import ManualReminder, MonitoringNote
 from workflows.supervision.monitoring import (
     compliance_remind,
@@ -43,7 +43,11 @@ class MonitoringNoteSerializer(serializers.ModelSerializer[MonitoringNote]):
     body = serializers.CharField(source="body.name", read_only=True)
     indicator = serializers.SerializerMethodField()
     author = serializers.CharField(source="author.username", read_only=True)
-    role = serializers.CharField(read_only=True, help_text="verifier or consolidator")
+    role = serializers.ChoiceField(
+        [(role.value, role.value) for role in (Role.VERIFIER, Role.CONSOLIDATOR)],
+        read_only=True,
+        help_text="The role the author wrote in",
+    )
 
     class Meta:
         model = MonitoringNote

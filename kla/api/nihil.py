@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from kla.api.base import SafeJSONParser, caller
 from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
+from kla.models import Category
 from roles.roles import roles_of
 from workflows.models import NihilDeclaration
 from workflows.sla.nihil import nihil_declare, nihil_visible_to
@@ -41,10 +42,15 @@ class NihilSerializer(serializers.ModelSerializer[NihilDeclaration]):
         read_only_fields = fields
 
 
+@extend_schema_field(serializers.ChoiceField(Category.choices))
+class CategoryCodeField(serializers.CharField):
+    """A category's code: text here, the service refusing an unknown one in its own words."""
+
+
 class NihilInputSerializer(serializers.Serializer[Any]):
     """The request's shape only; the service checks the rules and answers field by field."""
 
-    category = serializers.CharField(max_length=40)
+    category = CategoryCodeField(max_length=40)
     agency = serializers.CharField(max_length=40, required=False, allow_null=True, allow_blank=True)
     reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     instruction = serializers.IntegerField(required=False, allow_null=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -52,13 +52,22 @@ class NotificationReadView(GenericAPIView[Notification]):
         return Response(self.get_serializer(notification).data)
 
 
+class NotificationsMarkedSerializer(serializers.Serializer[Any]):
+    """``{marked}``: how many notifications were marked read."""
+
+    marked = serializers.IntegerField()
+
+
 class NotificationReadAllView(GenericAPIView[Any]):
     """Mark every unread notification of the caller read."""
+
+    # OPTIONS describes the view through its serializer: without one it would be a 500.
+    serializer_class = NotificationsMarkedSerializer
 
     @extend_schema(
         operation_id="notifications_read_all",
         request=None,
-        responses=inline_serializer("NotificationsMarked", {"marked": serializers.IntegerField()}),
+        responses=NotificationsMarkedSerializer,
     )
     def post(self, request: Request) -> Response:
         return Response({"marked": notifications_mark_all_read(user=caller(request))})

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
@@ -89,6 +90,7 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         )
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ACTIONS)))
     def get_allowed_actions(self, obj: Submission) -> list[str]:
         request = self.context["request"]
         return allowed_actions(
@@ -349,3 +351,16 @@ def object_id(value: str) -> int:
     if not value.isascii() or not value.isdigit() or int(value) > MAX_ID or int(value) == 0:
         raise NotFound(_("Tidak ditemukan."))
     return int(value)
+
+
+class ApiTokenSerializer(serializers.Serializer[Any]):
+    """One of the caller's API tokens: its id (knox's ``token_key``, the first characters of
+    the token), never the token nor its digest; ``current``: the one making this request."""
+
+    id = serializers.CharField(source="token_key", read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, obj: Any) -> bool:
+        return bool(obj.digest == self.context.get("current_digest"))

@@ -30,6 +30,10 @@ app_name = "api"
 
 urlpatterns: list[URLPattern] = [
     path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("auth/tokens/", auth.TokenListView.as_view(), name="auth-tokens"),
+    path("auth/tokens/<str:token_id>/", auth.TokenDetailView.as_view(), name="auth-token"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all/", auth.LogoutAllView.as_view(), name="auth-logout-all"),
     path("instructions/", instructions.InstructionListView.as_view(), name="instructions"),
     path("nihil/", nihil.NihilView.as_view(), name="nihil"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -18,9 +18,8 @@ from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from kla.evidence import max_bytes
+from kla.evidence import BATCH_MAX_FILES, max_bytes
 from kla.uploads import FORM_OVERHEAD
-from kla.web.forms import BATCH_MAX_FILES
 
 # The form field that carries the files.
 FILE_FIELD = "file"

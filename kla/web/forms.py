@@ -14,17 +14,17 @@ from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 
 from kla.details import FIELDS, YearKind
+from kla.drafting import DESCRIPTION_MAX, TITLE_MAX
 from kla.models import (
     Body,
-    Category,
     Cluster,
     EvidenceKind,
     Indicator,
     Instruction,
     Requirement,
     Submission,
-    SubmissionState,
 )
+from workflows.services import NOTE_MAX
 
 DETAIL_PREFIX = "detail_"
 
@@ -39,9 +39,12 @@ def form_key(service_key: str) -> str:
 class SubmissionForm(forms.Form):
     """The fields every category shares, then the category's own details."""
 
-    title = forms.CharField(label=_("Judul"), max_length=300, required=False)
+    title = forms.CharField(label=_("Judul"), max_length=TITLE_MAX, required=False)
     description = forms.CharField(
-        label=_("Uraian"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Uraian"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     years = forms.TypedMultipleChoiceField(
         label=_("Tahun"),
@@ -212,10 +215,6 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(d, initial) for d in files if d]
 
 
-# At most this many files in one upload (each up to ``EVIDENCE_MAX_MB``).
-BATCH_MAX_FILES = 10
-
-
 class EvidenceForm(EvidenceTagFields):
     """Evidence files with their kind and requirements: one kind (``kind``) for the whole
     batch, or each file its own (``kind_<n>``, the n-th file of the POST, 0 first: what the
@@ -261,44 +260,5 @@ class ActionForm(forms.Form):
     action = forms.CharField(max_length=40)
     version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     note = forms.CharField(
-        label=_("Catatan"), required=False, max_length=5000, widget=forms.Textarea
+        label=_("Catatan"), required=False, max_length=NOTE_MAX, widget=forms.Textarea
     )
-
-
-class FilterForm(forms.Form):
-    """Filters of the submissions list; bad values are ignored, never an error page."""
-
-    state = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Semua")), *SubmissionState.choices]
-    )
-    category = forms.ChoiceField(
-        label=_("Kategori"), required=False, choices=[("", _("Semua")), *Category.choices]
-    )
-    agency = forms.ChoiceField(label=_("Perangkat/lembaga"), required=False)
-    instruction = forms.ChoiceField(label=_("Instruksi"), required=False)
-
-    def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Empty: the instruction the person chose to see; "all": every instruction.
-        self.fields["instruction"].choices = [  # type: ignore[attr-defined]
-            ("", _("Yang ditampilkan")),
-            ("all", _("Semua instruksi")),
-            *[(str(i.pk), i.label) for i in Instruction.objects.order_by("-year", "-number")],
-        ]
-        if len(bodies) > 1:
-            self.fields["agency"].choices = [  # type: ignore[attr-defined]
-                ("", _("Semua")),
-                *[(b.code, b.name) for b in bodies],
-            ]
-        else:
-            del self.fields["agency"]
-
-    def filters(self) -> dict[str, str]:
-        """The valid filters given; an invalid value counts as not given."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {
-            key: data[key]
-            for key in ("state", "category", "agency")
-            if key in self.fields and key not in self.errors and data.get(key)
-        }

@@ -1,6 +1,7 @@
 """Service refusals become pages, in one place: the views call services and let them refuse.
 
-The database gone (a restart, a dropped connection) is 503 with Retry-After, never a 500.
+The database gone (a restart, a dropped connection) is 503 with Retry-After, never a 500; so is
+a part a service needs that does not answer (``Unavailable``: the virus scanner).
 Not visible is Django's 404 page. Forbidden is the refusal page, saying why (403). Any other
 refusal (a state that does not allow it 409, bad input 400, an oversized file 413) is shown by
 the page itself when it said how (``kla.web.requests.on_refusal``: the form again with its
@@ -23,7 +24,7 @@ from kla.api.idempotency import (
     database_unavailable,
     database_unavailable_message,
 )
-from kla.errors import Forbidden, Invalid, NotVisible, ServiceError
+from kla.errors import Forbidden, Invalid, NotVisible, ServiceError, Unavailable
 
 
 def refused(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -33,6 +34,7 @@ def refused(request: HttpRequest, message: str, status: int = 403) -> HttpRespon
         409: _("Tidak dapat dilakukan sekarang"),
         413: _("Berkas terlalu besar"),
         400: _("Masukan tidak valid"),
+        503: _("Sedang tidak tersedia"),
     }
     return render(
         request,
@@ -85,5 +87,10 @@ class ServiceErrorMiddleware:
         page = getattr(request, "refusal_page", None)
         if page is not None and not isinstance(exception, Forbidden):
             response: HttpResponse = page(exception)
-            return response
-        return refused(request, " ".join(refusal_messages(exception)), exception.status)
+        else:
+            response = refused(request, " ".join(refusal_messages(exception)), exception.status)
+        if isinstance(exception, Unavailable):
+            # A part the service needs is down (the virus scanner): 503, try again later.
+            response.status_code = 503
+            response["Retry-After"] = str(exception.retry_after)
+        return response

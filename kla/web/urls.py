@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 from django.views.generic import RedirectView
 
+from kla.web import sessions
 from kla.web.views import (
     compliance,
     consolidation,
@@ -18,6 +19,7 @@ from kla.web.views import (
     monitoring,
     nihil,
     notifications,
+    password,
     requirements,
     submissions,
     tasks,
@@ -32,7 +34,8 @@ urlpatterns: list[URLPattern] = [
         name="login",
     ),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sandi/lupa/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("sesi/lanjut/", sessions.session_resume, name="session-resume"),
+    path("sandi/lupa/", password.ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "sandi/lupa/terkirim/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -51,11 +51,8 @@ def client_of(api: Any) -> Any:
     """``client_of(user)``: a separate authenticated client per person."""
 
     def make(user: Any) -> APIClient:
-        from rest_framework.authtoken.models import Token
-
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user)}")
         return client
 
     return make

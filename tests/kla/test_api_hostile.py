@@ -203,16 +203,17 @@ def _multipart(disposition: str) -> tuple[bytes, str]:
 
 
 @pytest.mark.parametrize(
-    ("disposition", "stored"),
+    ("disposition", "stored", "served"),
     [
-        ("filename*=UTF-8''a%0Ab.pdf", "ab.pdf"),
-        ("filename*=UTF-8''a%00b.pdf", "ab.pdf"),
-        ('filename="a\x01b.pdf"', "ab.pdf"),
-        ("filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "passwd"),
+        ("filename*=UTF-8''a%0Ab.pdf", "ab.pdf", "ab.pdf"),
+        ("filename*=UTF-8''a%00b.pdf", "ab.pdf", "ab.pdf"),
+        ('filename="a\x01b.pdf"', "ab.pdf", "ab.pdf"),
+        # Stored as named; served with the extension of what it is (a PDF).
+        ("filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "passwd", "passwd.pdf"),
     ],
 )
 def test_hostile_file_names_are_stored_safely_and_download(
-    api: Any, operator: Any, draft: Submission, disposition: str, stored: str
+    api: Any, operator: Any, draft: Submission, disposition: str, stored: str, served: str
 ) -> None:
     client = api.as_(operator)
     body, content_type = _multipart(disposition)
@@ -221,7 +222,7 @@ def test_hostile_file_names_are_stored_safely_and_download(
     assert response.json()["name"] == stored
     download = client.get(url(draft, "evidence", response.json()["id"]))
     assert download.status_code == 200
-    assert download["Content-Disposition"] == f'attachment; filename="{stored}"'
+    assert download["Content-Disposition"] == f'attachment; filename="{served}"'
 
 
 def test_multipart_part_without_a_file_name_is_a_400(

@@ -55,10 +55,9 @@ def order(page: str) -> list[str]:
 
 
 def api_rows(user: User) -> list[dict[str, Any]]:
-    from rest_framework.authtoken.models import Token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user)}")
     return list(client.get(API, {"page_size": 500}).json()["results"])
 
 

@@ -33,10 +33,9 @@ def world(clock: Any, people: dict[str, Any]) -> Any:
 
 
 def api_of(user: User) -> Any:
-    from rest_framework.authtoken.models import Token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user)}")
     return client
 
 

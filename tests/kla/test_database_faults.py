@@ -15,7 +15,6 @@ from django.contrib.auth.models import User
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from kla.models import Submission
 from tests import factories as f
@@ -73,7 +72,7 @@ def test_backends_terminated_between_requests_cost_a_reconnect_not_a_500(
     server: str, operator: User
 ) -> None:
     f.InstructionFactory()
-    token = Token.objects.create(user=operator).key
+    token = f.api_token(operator)
     assert _call(server, url(), token)[0] == 200
     assert _terminate_the_other_backends() == 1  # the server's kept connection
     assert _call(server, url(), token)[0] == 200

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from kla.models import Submission
@@ -121,7 +120,7 @@ def test_a_key_that_is_not_one_is_400(api: Any, operator: User, key: str) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_two_sends_of_one_key_at_the_same_moment_do_the_work_once(operator: User) -> None:
     f.InstructionFactory()
-    token = Token.objects.create(user=operator).key
+    token = f.api_token(operator)
 
     def send() -> int:
         client = APIClient()

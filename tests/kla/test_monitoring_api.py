@@ -157,6 +157,7 @@ def test_a_manual_reminder_answers_201_then_409_the_same_wib_day(
     assert second.status_code == 409
     assert "detail" in second.json()
     clock.set(2026, 3, 18, 8)
+    client = api.as_(verifier)  # a day on: the first token died of idleness (REST_KNOX)
     assert client.post(REMIND, {"agency": "dinkes"}, format="json").status_code == 201
     assert ManualReminder.objects.count() == 2
 

@@ -72,3 +72,18 @@ def test_check_deploy_is_clean_with_the_production_settings() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"SESSION_IDLE_MINUTES": "10"}, "SESSION_IDLE_MINUTES must be at least 30"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"),
+    ],
+)
+def test_a_session_shorter_than_a_form_or_an_unknown_log_format_stops_the_start(
+    env: dict[str, str], words: str
+) -> None:
+    result = _run("-c", PROBE, KLA_DEMO="1", **env)
+    assert result.returncode != 0
+    assert words in result.stderr

@@ -26,6 +26,7 @@ from kla.errors import Conflict, Forbidden, Invalid, NotVisible, TooLarge
 from kla.evidence import accepted_message, inspect_upload, max_bytes, too_large_message
 from kla.instructions import instruction_get
 from kla.models import Body, Instruction, Submission
+from kla.scanning import scan_upload
 from kla.time import end_of_workday, wib_date
 from roles.permissions import may_record_findings
 from roles.roles import Role, Roles, roles_of
@@ -469,6 +470,8 @@ def follow_up_post(
     accepted = _stored_files(list(uploads), errors)
     if errors:
         raise Invalid(errors)
+    for upload, _inspected in accepted:
+        scan_upload(upload, user_id=user.pk, about={"finding": finding.pk})
     now = timezone.now()
     before = recommendation.status
     entry = FollowUpEntry.objects.create(

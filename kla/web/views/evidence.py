@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kla.drafting import evidence_add, evidence_download, evidence_remove, evidence_tag
 from kla.errors import Invalid, NotVisible, ServiceError, TooLarge
-from kla.evidence import preview_kind
+from kla.evidence import BATCH_MAX_FILES, download_name, preview_kind
 from kla.models import Submission
 from kla.web.batch_upload import BatchFile, BatchSizeLimitHandler, batch_of
-from kla.web.forms import BATCH_MAX_FILES, EvidenceForm, EvidenceTagForm, requirement_choices
+from kla.web.forms import EvidenceForm, EvidenceTagForm, requirement_choices
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal
 from kla.web.views.common import visible_submission
 from kla.web.views.submissions import detail_page
@@ -235,7 +235,10 @@ def evidence_file(request: AuthenticatedHttpRequest, pk: int, eid: int) -> HttpR
     except OSError:
         raise Http404(_("Berkas tidak ditemukan di penyimpanan.")) from None
     return FileResponse(
-        handle, as_attachment=True, filename=evidence.name, content_type=evidence.content_type
+        handle,
+        as_attachment=True,
+        filename=download_name(evidence.name, evidence.content_type),
+        content_type=evidence.content_type,
     )
 
 
@@ -279,7 +282,7 @@ def evidence_inline(request: AuthenticatedHttpRequest, pk: int, eid: int) -> Htt
     response = FileResponse(
         handle,
         as_attachment=preview_kind(evidence.content_type) is None,
-        filename=evidence.name,
+        filename=download_name(evidence.name, evidence.content_type),
         content_type=evidence.content_type,
     )
     # The file's own policy, in place of the pages' (django-csp leaves a header already set):

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kla.errors import Forbidden, Invalid, ServiceError, TooLarge
+from kla.evidence import download_name
 from kla.listing import FindingFilter
 from kla.models import Body, Submission
 from kla.web.filters import filter_query, instruction_choices, page_filters
@@ -354,5 +355,8 @@ def finding_file(request: AuthenticatedHttpRequest, pk: int, fid: int) -> HttpRe
     except OSError:
         raise Http404(_("Berkas tidak ditemukan di penyimpanan.")) from None
     return FileResponse(
-        handle, as_attachment=True, filename=found.name, content_type=found.content_type
+        handle,
+        as_attachment=True,
+        filename=download_name(found.name, found.content_type),
+        content_type=found.content_type,
     )

@@ -1,8 +1,9 @@
 """``/healthz/`` for a load balancer: 200 when everything answers, else 503 naming what does not.
 
 No login, and nothing but the names of the parts and a word each: the database (a query),
-the broker (a round trip, bounded), the evidence storage (a file written and removed) and
-beat (its relay ran within three of its intervals). Each probe is bounded by a short timeout,
+the broker (a round trip, bounded), the evidence storage (a file written and removed), beat
+(its relay ran within three of its intervals) and, when ``CLAMAV_SOCKET`` is set, the virus
+scanner (clamd answers ``PING`` with ``PONG``). Each probe is bounded by a short timeout,
 so a hung part makes this page slow by seconds, never by minutes.
 """
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kla import scanning
 from workflows.models import Heartbeat
 from workflows.notifications.outbox import RELAY
 
@@ -65,6 +67,14 @@ def _beat() -> str:
     return "ok" if timezone.now() - beat.at <= 3 * interval else "late"
 
 
+def _scanner() -> str:
+    return (
+        "ok"
+        if scanning.ping(timeout=min(PROBE_TIMEOUT, float(settings.CLAMAV_TIMEOUT)))
+        else "no answer"
+    )
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "database": _database,
     "broker": _broker,
@@ -78,8 +88,11 @@ CHECKS: dict[str, Callable[[], str]] = {
 @transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> JsonResponse:
     """Every part's state; 503 when any is not ``ok``."""
+    checks = dict(CHECKS)
+    if scanning.configured():
+        checks["scanner"] = _scanner
     results: dict[str, str] = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         try:
             results[name] = check()
         except Exception:  # a probe that fails for any reason means the part is down
