@@ -238,9 +238,10 @@ class SubmissionFilter(ListFilter):
         return submissions_default_order(qs)
 
 
-def submissions_default_order(qs: QuerySet[Submission]) -> QuerySet[Submission]:
-    """Overdue first, then the nearest due time, then the latest changed."""
-    return qs.order_by(F("due_at").asc(nulls_last=True), "-updated_at", "-id")
+def submissions_default_order(qs: QuerySet[Submission], *first: Any) -> QuerySet[Submission]:
+    """Overdue first, then the nearest due time, then the latest changed (after ``first``,
+    keys a list puts before them)."""
+    return qs.order_by(*first, F("due_at").asc(nulls_last=True), "-updated_at", "-id")
 
 
 def _open_findings() -> Exists:

@@ -301,6 +301,9 @@ class Submission(models.Model):
             models.Index(fields=["body", "category"]),
             # The keys the lists sort by (``kla.listing``): each has its index.
             models.Index(fields=["due_at"], name="submission_due_at"),
+            # The lists' default order as PostgreSQL sorts it: due_at ASC NULLS LAST, then
+            # the latest changed (``kla.listing.submissions_default_order``).
+            models.Index(fields=["due_at", "-updated_at", "-id"], name="submission_list_order"),
             models.Index(fields=["updated_at"], name="submission_updated_at"),
             models.Index(fields=["created_at"], name="submission_created_at"),
             models.Index(fields=["title"], name="submission_title"),

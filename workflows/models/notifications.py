@@ -46,7 +46,13 @@ class Notification(models.Model):
                 fields=["created_at"],
                 condition=models.Q(emailed_at__isnull=True),
                 name="notification_unsent",
-            )
+            ),
+            # The bell on every page: a person's unread notifications.
+            models.Index(
+                fields=["user"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
         ]
         constraints = [
             # Someone to tell: a person, or (only then) an address of its own.

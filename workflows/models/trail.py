@@ -67,8 +67,9 @@ class TrailEvent(models.Model):
         indexes = [
             models.Index(fields=["submission", "seq"]),
             models.Index(fields=["actor_name", "at"]),
-            # The trail page, newest first (``kla.listing.TrailFilter``).
-            models.Index(fields=["at"], name="trail_event_at"),
+            # The trail page, newest first (``kla.listing.TrailFilter``); read backwards, it
+            # serves oldest first too.
+            models.Index(fields=["-at", "-id"], name="trail_event_newest"),
         ]
 
     def __str__(self) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Case, QuerySet, Value, When
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.listing import SubmissionFilter
+from kla.listing import SubmissionFilter, submissions_default_order
 from kla.models import Body, Category, Instruction, Submission, SubmissionState
 from kla.web.filters import instruction_choices, page_filters
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
@@ -38,6 +39,8 @@ FOLLOW_UP_TITLES = {
     Role.AUDITOR: _l("Tindak lanjut menunggu penilaian Anda"),
 }
 FOLLOW_UP_ROWS = 100
+# Rows of each role's section on one page; the rest are a page away.
+PAGE_SIZE = 50
 
 
 def _within(qs: QuerySet[Submission], scope: Instruction | None) -> QuerySet[Submission]:
@@ -61,20 +64,32 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     valid = filters.is_valid()
     sorted_by_person = bool(valid and filters.form.cleaned_data.get("ordering"))
 
-    def rows(role: Role) -> list[Submission]:
-        if not valid:
-            return []
+    def section(role: Role) -> dict[str, Any]:
+        """One role's rows, a page at a time (its own ``halaman-<role>`` in the URL)."""
+        param = f"halaman-{role}"
+        query = request.GET.copy()
+        query.pop(param, None)
         waiting = _within(waiting_for(request.user, roles, role=role), scope)
-        found = list(filters.filter_queryset(waiting.select_related("body")))
+        found = (
+            filters.filter_queryset(waiting.select_related("body"))
+            if valid
+            else Submission.objects.none()
+        )
         if role == Role.OPERATOR and not sorted_by_person:
-            return _returned_first(found)
-        return found
+            found = _returned_first(found)
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get(param))
+        rows = list(page.object_list)
+        if role == Role.OPERATOR:
+            _with_return_notes(rows)
+        return {
+            "title": SECTION_TITLES[role],
+            "rows": rows,
+            "page": page,
+            "param": param,
+            "query": query.urlencode(),
+        }
 
-    sections: list[dict[str, Any]] = [
-        {"title": SECTION_TITLES[role], "rows": rows(role)}
-        for role in DUTY_ROLES
-        if holds(roles, role)
-    ]
+    sections = [section(role) for role in DUTY_ROLES if holds(roles, role)]
     follow_ups = [
         {
             "title": FOLLOW_UP_TITLES[role],
@@ -105,8 +120,14 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _returned_first(rows: list[Submission]) -> list[Submission]:
-    """Returned submissions before drafts, each with the reason it was last returned for."""
+def _returned_first(qs: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Returned submissions before drafts, then the lists' own order."""
+    first = Case(When(state=SubmissionState.RETURNED, then=Value(0)), default=Value(1))
+    return submissions_default_order(qs.alias(returned_first=first), "returned_first")
+
+
+def _with_return_notes(rows: list[Submission]) -> None:
+    """Each returned row of a page with the reason it was last returned for."""
     returned = [s.pk for s in rows if s.state == SubmissionState.RETURNED]
     reasons = dict(
         TrailEvent.objects.filter(submission_id__in=returned, action="return")
@@ -115,4 +136,3 @@ def _returned_first(rows: list[Submission]) -> list[Submission]:
     )
     for row in rows:
         row.return_note = reasons.get(row.pk, "")  # type: ignore[attr-defined]
-    return sorted(rows, key=lambda s: s.state != SubmissionState.RETURNED)
