@@ -26,8 +26,8 @@ from kla.reports.xlsx import (
     Column,
     Table,
     new_workbook,
+    opening_rows,
     rupiah,
-    summary_rows,
     summary_table,
     text,
     wib,
@@ -172,7 +172,7 @@ def build_rekap(
         per_category.append((str(label), sheet.rows))
         sums += [(header, amount) for (_i, header), amount in zip(money, totals, strict=True)]
     summary.extend(
-        summary_rows(
+        opening_rows(
             what=_("Rekap pengajuan KLA: satu lembar per kategori, satu baris per pengajuan."),
             instruction=instruction,
             made_at=made_at,

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 
 from kla.models import Category, Instruction, SubmissionState
 from kla.reports.builders import Progress
-from kla.reports.xlsx import new_workbook, summary_table, table, wib
-from kla.reports.xlsx import summary_rows as opening_rows
+from kla.reports.xlsx import new_workbook, opening_rows, summary_table, table, wib
 from workflows.sla.compliance import ComplianceCell, ComplianceMatrix, compliance_compute
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kla.models import Instruction
 from kla.reports.builders import Progress
-from kla.reports.xlsx import new_workbook, summary_rows, summary_table, table, wib
+from kla.reports.xlsx import new_workbook, opening_rows, summary_table, table, wib
 from kla.time import WIB
 from roles.roles import roles_of
 from workflows.models import FollowUpEntry, FollowUpKind, Recommendation, RecommendationStatus
@@ -156,7 +156,7 @@ def build_findings(
         rows=finding_rows(user, instruction),
     )
     summary.extend(
-        summary_rows(
+        opening_rows(
             what=_("Matriks tindak lanjut temuan dan rekomendasinya."),
             instruction=instruction,
             made_at=now,

@@ -50,8 +50,7 @@ from django.utils.translation import gettext as _
 
 from kla.models import Cluster, Evidence, Indicator, Instruction, Requirement, Submission
 from kla.reports.builders import BATCH, Progress, answering
-from kla.reports.xlsx import new_workbook, summary_table, table
-from kla.reports.xlsx import summary_rows as opening_rows
+from kla.reports.xlsx import new_workbook, opening_rows, summary_table, table
 from kla.requirements import COUNTING_STATES, requirements_met
 from kla.time import WIB
 from workflows.models import TrailEvent

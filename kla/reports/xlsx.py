@@ -227,7 +227,7 @@ def table(
 
 def summary_table(workbook: Workbook) -> Table:
     """The summary sheet, made first so that it is the workbook's first sheet; fill it with
-    ``summary_rows`` when the counts are known, then close it."""
+    ``opening_rows`` when the counts are known, then close it."""
     return Table(workbook, title=_("Ringkasan"), columns=[_("Keterangan"), _("Nilai")])
 
 
@@ -237,7 +237,7 @@ def requester(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def summary_rows(
+def opening_rows(
     *,
     what: str,
     instruction: Instruction | None,
