@@ -35,6 +35,7 @@ from kla.time import long_date, wib_date
 from roles.permissions import reading_role
 from roles.roles import Role, roles_of
 from roles.selectors import body_for_operator, visible_to
+from workflows import summaries
 from workflows.sla.timers import timer_start
 from workflows.trail.append import trail_append
 from workflows.trail.fixity import evidence_intact
@@ -292,6 +293,7 @@ def submission_update(
         submission=submission,
         body=submission.body,
     )
+    summaries.refresh(submission.instruction_id, submission.body_id)
     return submission
 
 
@@ -488,6 +490,7 @@ def evidence_add(
         submission=submission,
         body=submission.body,
     )
+    summaries.refresh(submission.instruction_id, submission.body_id)
     return evidence
 
 
@@ -566,6 +569,7 @@ def evidence_remove(*, user: User, submission_id: int, evidence_id: int) -> Evid
         submission=submission,
         body=submission.body,
     )
+    summaries.refresh(submission.instruction_id, submission.body_id)
     return evidence
 
 

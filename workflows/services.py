@@ -23,6 +23,7 @@ from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Category, EvidenceKind, Submission, SubmissionState
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
+from workflows import summaries
 from workflows.flow import (
     ACTIONS,
     NOTE_REQUIRED,
@@ -246,6 +247,7 @@ def submission_act(
     )
     notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
     timer_start(submission=submission, at=now)
+    summaries.refresh(submission.instruction_id, submission.body_id)
     return submission
 
 

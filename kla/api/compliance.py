@@ -6,7 +6,8 @@ as the page answers: the matrix as a whole is a reviewer's). Anonymous callers g
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -18,7 +19,13 @@ from rest_framework.response import Response
 from kla.api.base import CallerMixin, caller
 from kla.api.instructions import INSTRUCTION, requested_instruction
 from kla.models import Category, SubmissionState
-from workflows.sla.compliance import ComplianceCell, DeadlineStatus, compliance_compute
+from workflows.sla.compliance import (
+    ComplianceCell,
+    DeadlineStatus,
+    MatrixView,
+    matrix_view,
+)
+from workflows.summaries import CATEGORIES
 
 
 class ComplianceCellSerializer(serializers.Serializer[ComplianceCell]):
@@ -109,13 +116,47 @@ class ComplianceView(CallerMixin, GenericAPIView[Any]):
         responses=ComplianceCellSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        matrix = compliance_compute(
+        view = matrix_view(
             user=caller(request), roles=self.roles, instruction=requested_instruction(request)
         )
         paginator = self.paginator
         assert isinstance(paginator, CompliancePagination)
-        paginator.deadline = (
-            DeadlineSerializer(matrix.deadline).data if matrix.deadline is not None else None
-        )
-        page = self.paginate_queryset(matrix.cells())
+        paginator.deadline = DeadlineSerializer(view.deadline).data if view is not None else None
+        page = self.paginate_queryset(MatrixCells(view))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MatrixCells(Sequence[ComplianceCell]):
+    """The matrix's cells, body by body (by name) and category by category, read a page at a
+    time: slicing fetches only the bodies the slice covers and their summary rows."""
+
+    def __init__(self, view: MatrixView | None) -> None:
+        self.view = view
+        self.per_body = len(CATEGORIES)
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = 0 if self.view is None else self.view.bodies.count() * self.per_body
+        return self._count
+
+    def count(self) -> int:  # type: ignore[override]  # Django's Paginator asks count()
+        return len(self)
+
+    @overload
+    def __getitem__(self, index: int) -> ComplianceCell: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ComplianceCell]: ...
+
+    def __getitem__(self, index: int | slice) -> ComplianceCell | list[ComplianceCell]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop, _step = index.indices(len(self))
+        if self.view is None or start >= stop:
+            return []
+        first, last = start // self.per_body, (stop - 1) // self.per_body
+        bodies = list(self.view.bodies.order_by("name", "code")[first : last + 1])
+        cells = [cell for row in self.view.cells_of(bodies) for cell in row.cells]
+        offset = first * self.per_body
+        return cells[start - offset : stop - offset]

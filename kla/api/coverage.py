@@ -44,7 +44,15 @@ class CoverageSerializer(serializers.Serializer[IndicatorCoverage]):
     weight = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     submissions = serializers.SerializerMethodField()
     evidence = serializers.SerializerMethodField()
-    agencies = serializers.ListField(child=serializers.CharField(), source="bodies")
+    agencies = serializers.ListField(
+        child=serializers.CharField(),
+        source="bodies",
+        help_text="Codes of the contributing bodies, by code: the first 50 (agencies_count "
+        "counts them all)",
+    )
+    agencies_count = serializers.IntegerField(
+        source="bodies_count", help_text="How many bodies contribute"
+    )
     no_verified_evidence = serializers.BooleanField()
     requirements_total = serializers.IntegerField(
         help_text="Requirements of the instruction's evidence checklist under the indicator"

@@ -1,17 +1,18 @@
 """Indicator coverage: how much evidence supports each of the 24 KLA indicators, by state.
 
 BAPPERIDA gathers verified evidence per indicator before the national window (domain.md,
-"Why it matters"); this answers, for the caller's view only (``roles.selectors``), which
-indicators are covered, by how many submissions and current evidence files, in which states,
-from which bodies, and which have no verified evidence at all. No score is invented: an
-indicator's weight appears only when an administrator entered it.
+"Why it matters"); this answers, for what reviewers see in the caller's scope
+(``roles.selectors``), which indicators are covered, by how many submissions and current
+evidence files, in which states, from which bodies, and which have no verified evidence at
+all. No score is invented: an indicator's weight appears only when an administrator entered
+it.
 
 Against the instruction's evidence checklist (``kla.requirements``), each indicator also says how
 many of its requirements are met and which nobody has met yet: that describes the whole
 instruction whoever asks, as the national evaluation will see it.
 
-Everything is computed with a fixed number of grouped queries, whatever the number of
-indicators or submissions.
+Everything is read from the summary rows the actions keep (``workflows.summaries``), with a
+fixed number of grouped queries whatever the number of indicators, bodies or submissions.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Sum, Window
+from django.db.models.functions import DenseRank
 from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden
-from kla.models import Cluster, Evidence, Indicator, Instruction, Submission, SubmissionState
+from kla.models import Cluster, Indicator, Instruction, SubmissionState
 from kla.requirements import requirements_by_indicator
-from roles.permissions import may_view_coverage
+from roles.permissions import may_view_coverage, reviews_every_body
 from roles.roles import Roles, roles_of
-from roles.selectors import visible_to
+from workflows.models import CoverageCount
 
 S = SubmissionState
 # The groups coverage counts in: drafts still in the body's or verifier's hands apart from
@@ -46,6 +47,8 @@ GROUP_OF = {
     S.AUDITED.value: S.AUDITED.value,
 }
 VERIFIED_OR_BEYOND = (S.VERIFIED.value, S.CONSOLIDATED.value, S.AUDITED.value)
+# How many contributing bodies an indicator names (by code); all of them are counted.
+BODIES_SHOWN = 50
 
 
 def _zero() -> dict[str, int]:
@@ -67,7 +70,9 @@ class IndicatorCoverage:
     weight: Decimal | None
     submissions: dict[str, int] = field(default_factory=_zero)
     evidence: dict[str, int] = field(default_factory=_zero)
+    # The contributing bodies: how many, and the first ``BODIES_SHOWN`` codes.
     bodies: list[str] = field(default_factory=list)
+    bodies_count: int = 0
     # The same counts for each state of the flow (API identifiers), besides the groups.
     submissions_by_state: dict[str, int] = field(default_factory=_zero_states)
     evidence_by_state: dict[str, int] = field(default_factory=_zero_states)
@@ -126,27 +131,19 @@ class ClusterCoverage:
         return sum(i.requirements_met for i in self.indicators)
 
 
-def _visible_ids(
-    user: User | AnonymousUser, roles: Roles, instruction: Instruction | None
-) -> QuerySet[Submission, Any]:
-    visible = visible_to(user, roles)
-    if instruction is not None:
-        visible = visible.filter(instruction=instruction)
-    return visible.values("pk")
-
-
 def coverage_compute(
     *,
     user: User | AnonymousUser,
     roles: Roles | None = None,
     instruction: Instruction | None = None,
 ) -> list[IndicatorCoverage]:
-    """Coverage of every indicator for one instruction (the current one unless given),
-    counting only the submissions the caller may see.
+    """Coverage of every indicator for one instruction (the current one unless given), as
+    reviewers see it: what the caller's scope holds (every body, or a scoped verifier's).
 
-    Five queries in all: the indicators, submissions per indicator and state, current
-    evidence files per indicator and state, the contributing bodies per indicator, and the
-    checklist's requirements with whether each is met.
+    Read from the summary rows (``workflows.summaries``), four queries whatever the number of
+    submissions: the indicators, the counts per indicator and state, the contributing bodies
+    per indicator (how many, and the first ``BODIES_SHOWN`` codes), and the checklist's
+    requirements with whether each is met.
     """
     roles = roles if roles is not None else roles_of(user)
     if not may_view_coverage(roles):
@@ -163,27 +160,37 @@ def coverage_compute(
         for i in Indicator.objects.order_by("number")
     }
     instruction = instruction if instruction is not None else Instruction.current()
-    visible = _visible_ids(user, roles, instruction)
-    link = Submission.indicators.through.objects.filter(submission_id__in=visible)
-    for entry in link.values("indicator_id", "submission__state").annotate(
-        n=Count("submission_id", distinct=True)
+    counts = CoverageCount.objects.all()
+    if instruction is not None:
+        counts = counts.filter(instruction=instruction)
+    if not reviews_every_body(roles):
+        counts = counts.filter(body_id__in=roles.verifier_of)
+    for entry in (
+        counts.order_by()
+        .values("indicator_id", "state")
+        .annotate(n=Sum("submissions"), files=Sum("evidence"))
     ):
         row = rows.get(entry["indicator_id"])
         if row is not None:
-            row.submissions[GROUP_OF[entry["submission__state"]]] += entry["n"]
-            row.submissions_by_state[entry["submission__state"]] += entry["n"]
-    files = Evidence.objects.filter(removed_at__isnull=True, submission_id__in=visible)
-    for found in (
-        files.filter(submission__indicators__isnull=False)
-        .values("submission__indicators", "submission__state")
-        .annotate(n=Count("pk"))
+            state = entry["state"]
+            row.submissions[GROUP_OF[state]] += entry["n"]
+            row.submissions_by_state[state] += entry["n"]
+            row.evidence[GROUP_OF[state]] += entry["files"]
+            row.evidence_by_state[state] += entry["files"]
+    for each in (
+        counts.order_by().values("indicator_id").annotate(n=Count("body_id", distinct=True))
     ):
-        row = rows.get(found["submission__indicators"])
-        if row is not None:
-            row.evidence[GROUP_OF[found["submission__state"]]] += found["n"]
-            row.evidence_by_state[found["submission__state"]] += found["n"]
+        if each["indicator_id"] in rows:
+            rows[each["indicator_id"]].bodies_count = each["n"]
+    first_codes = (
+        counts.annotate(
+            rank=Window(DenseRank(), partition_by=F("indicator_id"), order_by=F("body__code").asc())
+        )
+        .filter(rank__lte=BODIES_SHOWN)
+        .values_list("indicator_id", "body__code")
+    )
     bodies: dict[int, set[str]] = defaultdict(set)
-    for indicator_id, code in link.values_list("indicator_id", "submission__body__code").distinct():
+    for indicator_id, code in first_codes:
         bodies[indicator_id].add(code)
     checklist = requirements_by_indicator(instruction)
     for pk, row in rows.items():

@@ -5,6 +5,7 @@ from workflows.models.heartbeat import Heartbeat
 from workflows.models.monitoring import ManualReminder, MonitoringNote
 from workflows.models.notifications import Notification
 from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
+from workflows.models.summaries import ComplianceCell, CoverageCount
 from workflows.models.supervision import (
     Finding,
     FindingStatus,
@@ -29,6 +30,8 @@ __all__ = [
     "GENESIS_HASH",
     "CalendarDay",
     "CheckpointMail",
+    "ComplianceCell",
+    "CoverageCount",
     "DayKind",
     "Escalation",
     "Finding",

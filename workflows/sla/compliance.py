@@ -26,35 +26,40 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
+from django.db import connections
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kla.errors import NotVisible
-from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.models import Body, Category, Instruction, SubmissionState
 from kla.time import wib_date
 from roles.permissions import may_view_compliance, reviews_every_body
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
+from workflows.models import ComplianceCell as SummaryCell
 from workflows.sla.calendar import WorkCalendar
 from workflows.sla.nihil import nihil_visible_to
+from workflows.summaries import CATEGORIES, STATE_ORDER, STATE_RANK
 
 S = SubmissionState
-
-# The flow's order of progress, least advanced first (see the module docstring for returned).
-STATE_ORDER: tuple[str, ...] = (
-    S.DRAFT.value,
-    S.RETURNED.value,
-    S.SUBMITTED.value,
-    S.VERIFIED.value,
-    S.CONSOLIDATED.value,
-    S.AUDITED.value,
-)
-STATE_RANK: dict[str, int] = {state: rank for rank, state in enumerate(STATE_ORDER)}
-CATEGORIES: tuple[str, ...] = tuple(Category.values)
 
 
 @dataclass
@@ -139,14 +144,18 @@ def deadline_status(
 def _bodies(roles: Roles, instruction: Instruction | None) -> list[Body]:
     """The rows: the instruction's addressees for reviewers (every active body without an
     instruction), those in scope for a scoped verifier."""
+    return list(_bodies_qs(roles, instruction).order_by("name", "code"))
+
+
+def _bodies_qs(roles: Roles, instruction: Instruction | None) -> QuerySet[Body]:
     qs = Body.objects.filter(active=True)
     if instruction is not None:
         # An inactive addressee (superseded) keeps its row while it has submissions.
-        answering = Submission.objects.filter(instruction=instruction).values("body_id")
-        qs = instruction.addressees.filter(Q(active=True) | Q(pk__in=answering))
+        answering = SummaryCell.objects.filter(instruction=instruction, body=OuterRef("pk"))
+        qs = instruction.addressees.filter(Q(active=True) | Q(Exists(answering)))
     if not reviews_every_body(roles):
         qs = qs.filter(pk__in=roles.verifier_of)
-    return list(qs.order_by("name", "code").only("pk", "code", "name"))
+    return qs.only("pk", "code", "name")
 
 
 def compliance_compute(
@@ -176,7 +185,8 @@ def compliance_compute(
         )
         return ComplianceMatrix(instruction=instruction, deadline=deadline, rows=rows, now=now)
 
-    _fill(cells, user=user, roles=roles, instruction=instruction, now=now)
+    _fill_from_summaries(cells, instruction=instruction, scope=_scope(roles), now=now)
+    _own_bodies_live(cells, user=user, roles=roles, instruction=instruction, now=now)
     deadline = deadline_status(instruction=instruction, now=now)
     if deadline.passed:
         # After the deadline a cell nobody answered is overdue too (DESIGN, the compliance API).
@@ -200,6 +210,62 @@ def _empty_rows(
             cells[(body.pk, category)] = cell
         rows.append(row)
     return rows, cells
+
+
+def _scope(roles: Roles) -> frozenset[int] | None:
+    """The bodies whose rows a reviewer reads: ``None`` for every body."""
+    return None if reviews_every_body(roles) else frozenset(roles.verifier_of)
+
+
+def _fill_from_summaries(
+    cells: dict[tuple[int, str], ComplianceCell],
+    *,
+    instruction: Instruction,
+    scope: frozenset[int] | None,
+    now: dt.datetime,
+    body_ids: list[int] | None = None,
+) -> None:
+    """Copy the summary rows (``workflows.summaries``) of these cells into them."""
+    rows = SummaryCell.objects.filter(instruction=instruction)
+    if body_ids is not None:
+        rows = rows.filter(body_id__in=body_ids)
+    if scope is not None:
+        rows = rows.filter(body_id__in=scope)
+    for row in rows.order_by():
+        found = cells.get((row.body_id, row.category))
+        if found is None:  # a body no longer in the rows, or a category that no longer exists
+            continue
+        found.count = row.submissions
+        found.least_state = STATE_ORDER[row.least_rank] if row.least_rank is not None else None
+        found.due_at = row.due_at
+        found.overdue = row.due_at is not None and row.due_at < now
+        found.beyond_draft = row.beyond_draft
+        found.nihil = row.nihil_at is not None
+
+
+def _own_bodies_live(
+    cells: dict[tuple[int, str], ComplianceCell],
+    *,
+    user: User | AnonymousUser,
+    roles: Roles,
+    instruction: Instruction,
+    now: dt.datetime,
+) -> None:
+    """A reviewer who also operates some bodies sees their drafts too: those bodies' cells
+    are counted from their submissions (a handful of bodies), the rest come from the rows."""
+    own = {key: cell for key, cell in cells.items() if key[0] in roles.operator_of}
+    if not own:
+        return
+    for cell in own.values():
+        cell.count, cell.least_state, cell.due_at, cell.overdue, cell.beyond_draft = (
+            0,
+            None,
+            None,
+            False,
+            0,
+        )
+        cell.nihil = False
+    _fill(own, user=user, roles=roles, instruction=instruction, now=now)
 
 
 def _fill(
@@ -327,3 +393,174 @@ def answered_all_at(
         if all(m is not None for m in moments):
             complete[code] = max(m for m in moments if m is not None)
     return complete
+
+
+# --- the matrix a page at a time, from the summary rows -------------------------------------
+
+ORDERINGS = ("-overdue", "overdue", "name", "-name", "-answered", "answered")
+
+
+@dataclass
+class MatrixView:
+    """The matrix of one instruction as one reviewer sees it, read from the summary rows a
+    page at a time: its bodies as a queryset that filters and sorts in the database, each with
+    how many of the shown categories it ``answered``, has ``unanswered`` and has ``overdue``.
+
+    Overdue is as ``compliance_compute`` says: an open step past its due time, or, once the
+    deadline has passed, a cell still unanswered (a body with no row in a category has not
+    answered it).
+    """
+
+    instruction: Instruction
+    deadline: DeadlineStatus
+    scope: frozenset[int] | None
+    bodies: QuerySet[Body]
+    now: dt.datetime
+    user: User | AnonymousUser
+    roles: Roles
+
+    def annotated(self, categories: tuple[str, ...] = CATEGORIES) -> QuerySet[Body]:
+        shown = Q(compliance_cells__instruction=self.instruction) & Q(
+            compliance_cells__category__in=list(categories)
+        )
+        answered = shown & (
+            Q(compliance_cells__nihil_at__isnull=False) | Q(compliance_cells__beyond_draft__gt=0)
+        )
+        late = shown & Q(compliance_cells__due_at__lt=self.now)
+        overdue: Any = Count("compliance_cells", filter=late)
+        if self.deadline.passed:
+            overdue = overdue + (
+                Value(len(categories)) - Count("compliance_cells", filter=answered | late)
+            )
+        return self.bodies.annotate(
+            answered=Count("compliance_cells", filter=answered),
+            unanswered=Value(len(categories)) - Count("compliance_cells", filter=answered),
+            overdue=overdue,
+            filled=Count(
+                "compliance_cells",
+                filter=shown
+                & (
+                    Q(compliance_cells__submissions__gt=0)
+                    | Q(compliance_cells__nihil_at__isnull=False)
+                ),
+            ),
+        )
+
+    def rows(
+        self,
+        *,
+        search: str = "",
+        categories: tuple[str, ...] = CATEGORIES,
+        only: str = "",
+        ordering: str = "-overdue",
+    ) -> QuerySet[Body]:
+        """The bodies searched (name or code), kept (``only``: ``overdue``, ``unanswered``) and
+        sorted (``ORDERINGS``; by name, then code, within equal counts)."""
+        qs: Any = self.annotated(categories)
+        if search:
+            qs = qs.filter(Q(name__icontains=search) | Q(code__icontains=search))
+        if only == "overdue":
+            qs = qs.filter(overdue__gt=0)
+        elif only == "unanswered":
+            qs = qs.filter(unanswered__gt=0)
+        field = ordering.lstrip("-")
+        if field == "name":
+            keys: tuple[str, ...] = (
+                ("-name", "-code") if ordering.startswith("-") else ("name", "code")
+            )
+        else:
+            keys = (f"-{field}" if ordering.startswith("-") else field, "name", "code")
+        ordered: QuerySet[Body] = qs.order_by(*keys)
+        return ordered
+
+    def totals(self) -> dict[str, int]:
+        """For every body in view: their number, those that answered all four categories, the
+        cells without a submission or nihil, and the cells overdue."""
+        n = len(CATEGORIES)
+        per_body = self.annotated().values("answered", "filled", "overdue").order_by()
+        inner, params = per_body.query.sql_with_params()
+        with connections[per_body.db].cursor() as cursor:
+            # One pass over the per-body counts in the database: Django's aggregate() cannot
+            # sum these annotations (themselves aggregates) by itself.
+            # ``inner`` is Django's compiled query; its values travel in ``params``.
+            counts = "COUNT(*), SUM(CASE WHEN answered = %s THEN 1 ELSE 0 END)"
+            sql = f"SELECT {counts}, SUM(filled), SUM(overdue) FROM ({inner}) per_body"  # noqa: S608
+            cursor.execute(sql, [n, *params])
+            bodies, answered_all, filled, overdue = cursor.fetchone()
+        return {
+            "bodies": bodies or 0,
+            "answered_all": answered_all or 0,
+            "empty_cells": n * (bodies or 0) - (filled or 0),
+            "overdue_cells": overdue or 0,
+        }
+
+    def cells_of(self, bodies: list[Body]) -> list[ComplianceRow]:
+        """The rows of these bodies (a page), with all their cells (one query)."""
+        rows, cells = _empty_rows(bodies)
+        if bodies:
+            _fill_from_summaries(
+                cells,
+                instruction=self.instruction,
+                scope=self.scope,
+                now=self.now,
+                body_ids=[b.pk for b in bodies],
+            )
+            _own_bodies_live(
+                cells,
+                user=self.user,
+                roles=self.roles,
+                instruction=self.instruction,
+                now=self.now,
+            )
+            if self.deadline.passed:
+                for cell in cells.values():
+                    if not cell.answered:
+                        cell.overdue = True
+        return rows
+
+    def completed_at(self) -> list[dt.datetime]:
+        """When each body that has answered all four categories came to have done so: the
+        latest of its categories, each answered from its first submit or its nihil."""
+        rows = SummaryCell.objects.filter(instruction=self.instruction, body__in=self.bodies)
+        answered = rows.filter(Q(nihil_at__isnull=False) | Q(beyond_draft__gt=0)).annotate(
+            at=Case(
+                When(nihil_at__isnull=True, then=F("submitted_at")),
+                When(submitted_at__isnull=True, then=F("nihil_at")),
+                When(submitted_at__lt=F("nihil_at"), then=F("submitted_at")),
+                default=F("nihil_at"),
+            )
+        )
+        complete = (
+            answered.order_by()
+            .values("body_id")
+            .annotate(n=Count("pk"), last=Max("at"))
+            .filter(n=len(CATEGORIES))
+        )
+        return [entry["last"] for entry in complete if entry["last"] is not None]
+
+
+def matrix_view(
+    *,
+    user: User | AnonymousUser,
+    roles: Roles | None = None,
+    instruction: Instruction | None = None,
+    now: dt.datetime | None = None,
+) -> MatrixView | None:
+    """The matrix of an instruction (the current one unless given) for a page or the API;
+    ``None`` without a current instruction. 404 for anyone but a reviewer."""
+    roles = roles if roles is not None else roles_of(user)
+    if not may_view_compliance(roles):
+        raise NotVisible(_("Halaman tidak ditemukan."))
+    now = now if now is not None else timezone.now()
+    instruction = instruction if instruction is not None else Instruction.current()
+    if instruction is None:
+        return None
+    return MatrixView(
+        instruction=instruction,
+        deadline=deadline_status(instruction=instruction, now=now),
+        scope=_scope(roles),
+        bodies=_bodies_qs(roles, instruction),
+        now=now,
+        user=user,
+        roles=roles,
+    )

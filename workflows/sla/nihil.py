@@ -20,6 +20,7 @@ from kla.models import Body, Category, Submission, SubmissionState
 from roles.permissions import reviews_every_body
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import body_for_operator
+from workflows import summaries
 from workflows.models import NihilDeclaration
 from workflows.trail.append import trail_append
 
@@ -101,6 +102,7 @@ def nihil_declare(
         data={"instruction": instruction.pk, "category": category},
         body=body,
     )
+    summaries.refresh(instruction.pk, body.pk)
     return declaration
 
 

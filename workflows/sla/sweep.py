@@ -24,16 +24,17 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.models import Body, Category, Instruction, SubmissionState
 from kla.time import WIB, long_date, long_moment, wib_date
 from roles.models import Membership
 from roles.roles import Role
 from roles.selectors import members_of_group
 from workflows.duties import people_waited_for
-from workflows.models import Escalation, NihilDeclaration, Notification, Reminder, Timer
+from workflows.models import ComplianceCell, Escalation, Notification, Reminder, Timer
 from workflows.notifications.outbox import outbox_send
 from workflows.notifications.write import body_address_owed, body_address_row
 from workflows.sla.calendar import WorkCalendar
@@ -217,17 +218,13 @@ def reminder_owed(
 
 
 def answered(instruction: Instruction) -> set[tuple[int, str]]:
-    """The (body, category) pairs answered: a submission that is not a draft, or nihil."""
-    pairs = set(
-        Submission.objects.filter(instruction=instruction)
-        .exclude(state=S.DRAFT)
+    """The (body, category) pairs answered: a submission that is not a draft, or nihil (read
+    from the summary rows the actions keep, ``workflows.summaries``)."""
+    return set(
+        ComplianceCell.objects.filter(instruction=instruction)
+        .filter(Q(beyond_draft__gt=0) | Q(nihil_at__isnull=False))
         .values_list("body_id", "category")
-        .distinct()
     )
-    pairs |= set(
-        NihilDeclaration.objects.filter(instruction=instruction).values_list("body_id", "category")
-    )
-    return pairs
 
 
 def _claim_reminders(

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from kla.models import Instruction, Submission, SubmissionState
 from kla.time import end_of_workday, wib_date
+from workflows import summaries
 from workflows.models import Timer
 from workflows.sla.calendar import WorkCalendar
 
@@ -129,6 +130,9 @@ def timers_recompute(*, instruction_id: int | None = None) -> int:
                 pk__in=Timer.objects.filter(pk__in=chunk).values("submission_id")
             ).update(due_at=due)
             count += len(chunk)
+    if count:
+        for inst_id in sorted(instructions):
+            summaries.rebuild(inst_id)
     return count
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -37,13 +38,12 @@ from kla.web.views.instructions import page_instruction
 from roles.permissions import may_monitor
 from roles.roles import Roles
 from workflows.sla.compliance import (
-    STATE_ORDER,
     ComplianceCell,
-    ComplianceMatrix,
     ComplianceRow,
-    answered_all_at,
-    compliance_compute,
+    MatrixView,
+    matrix_view,
 )
+from workflows.summaries import STATE_ORDER
 
 DEFAULT_ORDERING = "-overdue"
 ORDERINGS = (
@@ -60,6 +60,7 @@ ONLY = (
     ("unanswered", _l("Ada yang belum dijawab")),
 )
 SEARCH_MAX = 100
+PAGE_SIZE = 50
 
 
 class ComplianceFilterForm(forms.Form):
@@ -103,42 +104,23 @@ class MatrixRow:
     unanswered: int
 
 
-def _sort_key(ordering: str) -> Callable[[MatrixRow], tuple[Any, ...]]:
-    field = ordering.lstrip("-")
-    sign = -1 if ordering.startswith("-") else 1
-
-    def key(r: MatrixRow) -> tuple[Any, ...]:
-        name = (r.row.name.casefold(), r.row.agency)
-        if field == "name":
-            return name
-        return (sign * (r.answered if field == "answered" else r.overdue), name)
-
-    return key
-
-
-def matrix_rows(matrix: ComplianceMatrix, settings: dict[str, str]) -> list[MatrixRow]:
-    """The matrix's rows filtered by ``search``, ``category`` and ``only``, in ``ordering``."""
-    needle = settings["search"].casefold()
-    shown: list[MatrixRow] = []
-    for row in matrix.rows:
-        if needle and needle not in row.name.casefold() and needle not in row.agency.casefold():
-            continue
+def matrix_rows(view: MatrixView, bodies: list[Any], settings: dict[str, str]) -> list[MatrixRow]:
+    """The page's rows: each body (annotated by ``MatrixView.rows``) with its cells of the
+    shown categories."""
+    shown = [row for row in view.cells_of(bodies)]
+    out: list[MatrixRow] = []
+    for body, row in zip(bodies, shown, strict=True):
         cells = [c for c in row.cells if settings["category"] in ("", c.category)]
-        view = MatrixRow(
-            row=row,
-            cells=cells,
-            answered=sum(1 for c in cells if c.answered),
-            overdue=sum(1 for c in cells if c.overdue),
-            unanswered=sum(1 for c in cells if not c.answered),
+        out.append(
+            MatrixRow(
+                row=row,
+                cells=cells,
+                answered=body.answered,
+                overdue=body.overdue,
+                unanswered=body.unanswered,
+            )
         )
-        if settings["only"] == "overdue" and not view.overdue:
-            continue
-        if settings["only"] == "unanswered" and not view.unanswered:
-            continue
-        shown.append(view)
-    ordering = settings["ordering"]
-    shown.sort(key=_sort_key(ordering), reverse=ordering == "-name")
-    return shown
+    return out
 
 
 def _query(request: AuthenticatedHttpRequest, drop: Iterable[str], **changes: str) -> str:
@@ -170,20 +152,17 @@ def sort_headers(
     return headers
 
 
-def answered_all_chart(matrix: ComplianceMatrix, completed: dict[str, dt.datetime]) -> Chart | None:
+def answered_all_chart(view: MatrixView, completed: list[dt.datetime], total: int) -> Chart:
     """The bodies that had answered every category, day by day from the first day to today,
-    with the deadline marked; none without an instruction."""
-    instruction = matrix.instruction
-    if instruction is None:
-        return None
-    per_day = Counter(wib_date(at) for at in completed.values())
+    with the deadline marked."""
+    instruction = view.instruction
+    per_day = Counter(wib_date(at) for at in completed)
     steps: list[tuple[dt.date, int]] = []
     reached = 0
     for day in sorted(per_day):
         reached += per_day[day]
         steps.append((day, reached))
-    total = len(matrix.rows)
-    today = wib_date(matrix.now)
+    today = wib_date(view.now)
     title = _("Perangkat/lembaga yang sudah menjawab keempat kategori")
     label = _(
         "Grafik garis: %(n)s dari %(total)s perangkat/lembaga sudah menjawab keempat kategori "
@@ -217,44 +196,57 @@ def compliance(request: AuthenticatedHttpRequest) -> HttpResponse:
 def compliance_page(
     request: AuthenticatedHttpRequest, *, status: int = 200, error: str = ""
 ) -> HttpResponse:
-    """The matrix, with an "Ingatkan" button on the rows the person may remind (and the
-    refusal of the last reminder, if any, with its status)."""
+    """The matrix a page of bodies at a time, with an "Ingatkan" button on the rows the
+    person may remind (and the refusal of the last reminder, if any, with its status)."""
     roles: Roles = request_roles(request)
-    matrix = compliance_compute(
-        user=request.user, roles=roles, instruction=page_instruction(request)
-    )
+    view = matrix_view(user=request.user, roles=roles, instruction=page_instruction(request))
     form = ComplianceFilterForm(request.GET or None)
     settings = form.settings()
-    rows = matrix_rows(matrix, settings)
-    cells = matrix.cells()
-    answered_all = sum(1 for row in matrix.rows if all(c.answered for c in row.cells))
     categories = [
         (code, label) for code, label in Category.choices if settings["category"] in ("", code)
     ]
     may_remind = may_monitor(roles)
-    return render(
-        request,
-        "kla/compliance.html",
-        {
-            "matrix": matrix,
-            "rows": rows,
-            "form": form,
-            "settings": settings,
-            "filtered": len(rows) != len(matrix.rows),
-            "sort": sort_headers(request, settings["ordering"], invalid=form.errors),
-            "categories": categories,
-            "columns": 3 + len(categories) + (1 if may_remind else 0),
-            "states": [(s, SubmissionState(s).label) for s in STATE_ORDER],
-            "overdue_cells": sum(1 for c in cells if c.overdue),
-            "empty_cells": sum(1 for c in cells if c.count == 0 and not c.nihil),
-            "answered_all": answered_all,
-            "chart": answered_all_chart(
-                matrix, answered_all_at(matrix, user=request.user, roles=roles)
-            ),
-            # A scoped verifier's matrix holds their own bodies only: every row it shows is
-            # one they may remind.
-            "may_remind": may_remind,
-            "error": error,
-        },
-        status=status,
-    )
+    filtered = bool(settings["search"] or settings["category"] or settings["only"])
+    context: dict[str, Any] = {
+        "matrix": view,
+        "form": form,
+        "settings": settings,
+        "filtered": filtered,
+        "sort": sort_headers(request, settings["ordering"], invalid=form.errors),
+        "categories": categories,
+        "columns": 3 + len(categories) + (1 if may_remind else 0),
+        "states": [(s, SubmissionState(s).label) for s in STATE_ORDER],
+        # A scoped verifier's matrix holds their own bodies only: every row it shows is
+        # one they may remind.
+        "may_remind": may_remind,
+        "error": error,
+        "rows": [],
+        "total": 0,
+        "answered_all": 0,
+        "empty_cells": 0,
+        "overdue_cells": 0,
+        "chart": None,
+    }
+    if view is not None:
+        totals = view.totals()
+        queryset = view.rows(
+            search=settings["search"],
+            categories=tuple(code for code, _label in categories),
+            only=settings["only"],
+            ordering=settings["ordering"],
+        )
+        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("halaman"))
+        query = request.GET.copy()
+        query.pop("halaman", None)
+        context |= {
+            "rows": matrix_rows(view, list(page.object_list), settings),
+            "page": page,
+            "shown": page.paginator.count,
+            "query": query.urlencode(),
+            "total": totals["bodies"],
+            "answered_all": totals["answered_all"],
+            "empty_cells": totals["empty_cells"],
+            "overdue_cells": totals["overdue_cells"],
+            "chart": answered_all_chart(view, view.completed_at(), totals["bodies"]),
+        }
+    return render(request, "kla/compliance.html", context, status=status)

@@ -1,0 +1,240 @@
+"""The summary rows of the compliance matrix and coverage: kept by every change, rebuilt to
+the same rows, never losing a count to two actions at once, and read a page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from kla.drafting import evidence_remove, submission_update
+from kla.models import Body, Indicator, Instruction, Submission
+from roles.models import Membership
+from tests import factories as f
+from tests.concurrency import race
+from workflows import summaries
+from workflows.models import CalendarDay, ComplianceCell, CoverageCount
+from workflows.services import submission_act
+from workflows.sla.compliance import compliance_compute, matrix_view
+from workflows.sla.nihil import nihil_declare
+
+from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def rows() -> set[tuple[Any, ...]]:
+    cells = ComplianceCell.objects.values_list(
+        "instruction_id", "body_id", "category", *summaries.CELL_FIELDS
+    )
+    counts = CoverageCount.objects.values_list(
+        "instruction_id", "indicator_id", "body_id", "state", "submissions", "evidence"
+    )
+    return {r for r in cells if r[3] or r[6] or r[8]} | set(counts)
+
+
+@pytest.fixture
+def world(clock: Any, people: dict[str, Any], other_operator: User) -> dict[str, Any]:
+    """Every kind of change, through the services: drafts, submits, a return, an edit of a
+    returned submission's indicators, a file removed, a withdraw, an audit, a nihil."""
+    operator = people["operator"]
+    f.advance(f.make_draft(operator), "submitted", **people)
+    returned = f.advance(f.make_draft(operator, indicators=[17, 18]), "returned", **people)
+    submission_update(user=operator, submission_id=returned.pk, fields={"indicators": [17, 19]})
+    f.make_draft(operator, "program")
+    f.advance(f.make_draft(operator, "partnership"), "audited", **people)
+    nihil_declare(user=operator, category="innovation", reason="Belum ada inovasi")
+    theirs = {**people, "operator": other_operator}
+    withdrawn = f.advance(f.make_draft(other_operator), "submitted", **theirs)
+    submission_act(user=other_operator, submission_id=withdrawn.pk, action="withdraw")
+    verified = f.advance(f.make_draft(other_operator, "program"), "verified", **theirs)
+    return {**people, "returned": returned, "verified": verified, "withdrawn": withdrawn}
+
+
+def test_the_rows_agree_with_the_submissions_after_every_kind_of_change(
+    world: dict[str, Any],
+) -> None:
+    assert summaries.differences() == 0
+    returned = world["returned"]
+    file = returned.evidence.filter(removed_at__isnull=True).first()
+    evidence_remove(user=world["operator"], submission_id=returned.pk, evidence_id=file.pk)
+    assert summaries.differences() == 0
+    regulation = ComplianceCell.objects.get(body=returned.body, category="regulation")
+    # One submitted, one returned: two seen by reviewers, the least advanced is "returned".
+    assert (regulation.submissions, regulation.least_rank) == (2, 1)
+    assert regulation.beyond_draft == 2 and regulation.submitted_at is not None
+    # The never-submitted program draft is the body's own: reviewers' rows do not count it.
+    program = ComplianceCell.objects.filter(body=returned.body, category="program").first()
+    assert program is None or program.submissions == 0
+    innovation = ComplianceCell.objects.get(body=returned.body, category="innovation")
+    assert innovation.nihil_at is not None and innovation.submissions == 0
+
+
+def test_a_calendar_change_moves_the_due_times_in_the_rows_too(world: dict[str, Any]) -> None:
+    before = ComplianceCell.objects.get(body=world["returned"].body, category="regulation").due_at
+    # A Saturday declared a working day brings every step's due time a day closer.
+    CalendarDay.objects.create(date=wib(2026, 3, 21).date(), kind="workday", reason="Ganti hari")
+    after = ComplianceCell.objects.get(body=world["returned"].body, category="regulation").due_at
+    assert before is not None and after is not None and after < before
+    assert summaries.differences() == 0
+
+
+def test_rebuilding_gives_the_rows_the_actions_kept(world: dict[str, Any]) -> None:
+    kept = rows()
+    assert kept
+    written = summaries.rebuild()
+    assert written > 0
+    assert rows() == kept
+
+
+def test_a_row_that_drifted_is_found_by_the_check_and_mended_by_a_rebuild(
+    world: dict[str, Any],
+) -> None:
+    call_command("summaries_rebuild", "--check")
+    ComplianceCell.objects.filter(category="regulation").update(submissions=99)
+    CoverageCount.objects.filter(state="verified").delete()
+    assert summaries.differences() >= 2
+    with pytest.raises(CommandError, match="differ"):
+        call_command("summaries_rebuild", "--check")
+    call_command("summaries_rebuild")
+    assert summaries.differences() == 0
+
+
+def test_the_first_migrate_after_the_rows_arrived_builds_them(world: dict[str, Any]) -> None:
+    kept = rows()
+    ComplianceCell.objects.all().delete()
+    CoverageCount.objects.all().delete()
+    summaries.backfill()
+    assert rows() == kept
+    # With rows present it does nothing: it never overwrites what the actions keep.
+    ComplianceCell.objects.filter(category="regulation").update(submissions=99)
+    summaries.backfill()
+    assert summaries.differences() > 0
+
+
+def test_a_reviewer_sees_the_same_matrix_from_the_rows_as_from_the_submissions(
+    world: dict[str, Any],
+) -> None:
+    matrix = compliance_compute(user=world["consolidator"])
+    view = matrix_view(user=world["consolidator"])
+    assert view is not None
+    bodies = list(view.rows(ordering="name"))
+    paged = [cell for row in view.cells_of(bodies) for cell in row.cells]
+    assert [vars(c) for c in paged] == [vars(c) for c in matrix.cells()]
+    by_code = {b.code: b for b in bodies}
+    for row in matrix.rows:
+        assert by_code[row.agency].answered == sum(1 for c in row.cells if c.answered)
+        assert by_code[row.agency].overdue == sum(1 for c in row.cells if c.overdue)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_at_once_in_one_cell_both_count(
+    people: dict[str, Any], operator: User, body: Body
+) -> None:
+    """Each action recomputes its body's rows after taking their locks: the later one reads
+    what the earlier one committed, so neither count is lost."""
+    first, second = f.make_draft(operator), f.make_draft(operator)
+    results = race(
+        [
+            lambda: submission_act(user=operator, submission_id=first.pk, action="submit"),
+            lambda: submission_act(user=operator, submission_id=second.pk, action="submit"),
+        ]
+    )
+    assert all(isinstance(r, Submission) for r in results), results
+    cell = ComplianceCell.objects.get(body=body, category="regulation")
+    assert (cell.submissions, cell.beyond_draft) == (2, 2)
+    assert summaries.differences() == 0
+
+
+def test_the_matrix_page_shows_fifty_bodies_a_page_in_the_same_queries(
+    clock: Any, consolidator: User, client: Client
+) -> None:
+    f.InstructionFactory()
+    instruction = Instruction.current()
+    assert instruction is not None
+
+    def bodies(n: int, start: int) -> None:
+        made = Body.objects.bulk_create(
+            Body(code=f"b{i:03}", name=f"Badan {i:03}") for i in range(start, start + n)
+        )
+        instruction.addressees.add(*made)
+
+    client.force_login(consolidator)
+    client.get("/kepatuhan/")  # the session is saved once, on the first request
+    bodies(5, 0)
+    with CaptureQueriesContext(connection) as few:
+        small = client.get("/kepatuhan/?ordering=name")
+    bodies(55, 5)
+    with CaptureQueriesContext(connection) as many:
+        first = client.get("/kepatuhan/?ordering=name")
+    assert small.status_code == first.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+    page = first.content.decode()
+    assert page.count('<tr data-agency="') == 50
+    assert 'data-agency="b049"' in page and 'data-agency="b050"' not in page
+    second = client.get("/kepatuhan/?ordering=name&halaman=2").content.decode()
+    assert second.count('<tr data-agency="') == 10
+    assert 'data-agency="b059"' in second
+    assert "Halaman 2 dari 2" in second
+
+
+def test_the_api_reads_a_page_of_cells_across_bodies(
+    clock: Any, consolidator: User, operator: User, body: Body
+) -> None:
+    f.make_draft(operator)
+    instruction = Instruction.current()
+    assert instruction is not None
+    made = Body.objects.bulk_create(Body(code=f"x{i:02}", name=f"Xbadan {i:02}") for i in range(13))
+    instruction.addressees.add(*made)
+    client = Client(HTTP_AUTHORIZATION=f"Token {f.api_token(consolidator)}")
+    full = compliance_compute(user=consolidator).cells()
+    one = client.get("/api/v1/compliance/").json()
+    two = client.get("/api/v1/compliance/?page=2").json()
+    assert one["count"] == len(full) == 14 * 4
+    assert len(one["results"]) == 50 and len(two["results"]) == 6
+    got = [(c["agency"], c["category"]) for c in one["results"] + two["results"]]
+    assert got == [(c.agency, c.category) for c in full]
+
+
+def test_coverage_names_fifty_bodies_and_counts_them_all(
+    clock: Any, consolidator: User, operator: User, body: Body
+) -> None:
+    f.make_draft(operator)
+    instruction = Instruction.current()
+    assert instruction is not None
+    made = Body.objects.bulk_create(Body(code=f"c{i:02}", name=f"Cbadan {i:02}") for i in range(55))
+    CoverageCount.objects.bulk_create(
+        CoverageCount(
+            instruction=instruction,
+            indicator=Indicator.objects.get(number=17),
+            body=b,
+            state="verified",
+            submissions=1,
+            evidence=2,
+        )
+        for b in made
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Token {f.api_token(consolidator)}")
+    rows = client.get("/api/v1/coverage/").json()["results"]
+    (seventeen,) = [r for r in rows if r["number"] == 17]
+    assert seventeen["agencies_count"] == 55
+    assert seventeen["agencies"] == sorted(b.code for b in made)[:50]
+    assert seventeen["submissions"]["verified"] == 55
+    assert seventeen["evidence"]["verified"] == 110
+
+
+def test_an_operator_of_a_body_who_reviews_sees_its_drafts_on_the_page(
+    world: dict[str, Any], body: Body
+) -> None:
+    Membership.objects.create(user=world["verifier"], body=body)
+    view = matrix_view(user=world["verifier"])
+    assert view is not None
+    (row,) = view.cells_of([body])
+    program = next(c for c in row.cells if c.category == "program")
+    assert (program.count, program.least_state) == (1, "draft")

@@ -1,0 +1,70 @@
+"""Summary rows: what the compliance matrix and indicator coverage read instead of scanning
+every submission (``workflows.summaries`` keeps them)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kla.models import Body, Category, Indicator, Instruction, SubmissionState
+
+
+class ComplianceCell(models.Model):
+    """One body in one category of an instruction, as reviewers see it.
+
+    Reviewers (verifiers in scope, consolidators, auditors) see a submission once it has been
+    submitted, in every state after (``roles.selectors``): these counts are of those. A cell a
+    body has never answered nor drafted into may have no row; it reads as empty.
+    """
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.CASCADE, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="compliance_cells")
+    category = models.CharField(_("kategori"), max_length=20, choices=Category.choices)
+    submissions = models.PositiveIntegerField(default=0)
+    # The least advanced state's rank in ``workflows.sla.compliance.STATE_ORDER``.
+    least_rank = models.PositiveSmallIntegerField(null=True)
+    # The earliest due time among the cell's steps not yet audited.
+    due_at = models.DateTimeField(null=True)
+    beyond_draft = models.PositiveIntegerField(default=0)
+    # When the cell was first answered by a submission past the draft state (its first
+    # submit), and when the body declared nihil for it, if it did.
+    submitted_at = models.DateTimeField(null=True)
+    nihil_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("ringkasan sel kepatuhan")
+        verbose_name_plural = _("ringkasan sel kepatuhan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "body", "category"], name="compliance_cell_once"
+            )
+        ]
+        indexes = [models.Index(fields=["instruction", "due_at"], name="compliance_cell_due")]
+
+    def __str__(self) -> str:
+        return f"{self.body_id} {self.category}: {self.submissions}"
+
+
+class CoverageCount(models.Model):
+    """How many submissions of one body in one state support an indicator, and their current
+    files, as reviewers see them (the same visibility as ``ComplianceCell``)."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.CASCADE, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=20, choices=SubmissionState.choices)
+    submissions = models.PositiveIntegerField(default=0)
+    evidence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ringkasan cakupan")
+        verbose_name_plural = _("ringkasan cakupan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "indicator", "state", "body"], name="coverage_count_once"
+            )
+        ]
+        indexes = [models.Index(fields=["instruction", "body"], name="coverage_count_body")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.body_id} {self.state}: {self.submissions}"

@@ -1,0 +1,261 @@
+"""Summary rows kept current by the actions: the compliance matrix and indicator coverage read
+them instead of every submission of an instruction.
+
+Each row (``workflows.models.summaries``) holds what reviewers see of one body: verifiers in
+scope, consolidators and auditors see a submission once it has been submitted, in every state
+after (``roles.selectors.visibility_filter``). A scoped reviewer reads the rows of the bodies in
+scope, a global one all of them: the same rows, never a scan of the submissions.
+
+``refresh`` recomputes one body's rows of one instruction from its own submissions, inside the
+transaction that changed them: every service that changes a submission's state, category,
+indicators, files or due time, or a nihil declaration, calls it before it commits. It first
+takes the rows' locks (an upsert), so two actions on one body's submissions recompute one
+after the other and the later one reads what the earlier one committed: the counts are never
+lost to a race. ``rebuild`` recomputes whole instructions, set-based, for the due times
+recomputed after a calendar change and for ``manage.py summaries_rebuild``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from kla.models import Category, Evidence, Submission, SubmissionState
+from workflows.models import ComplianceCell, CoverageCount, NihilDeclaration
+
+S = SubmissionState
+
+# The flow's order of progress, least advanced first: ``returned`` sits behind ``submitted``
+# (a returned submission waits for its body again; ``workflows.sla.compliance``).
+STATE_ORDER: tuple[str, ...] = (
+    S.DRAFT.value,
+    S.RETURNED.value,
+    S.SUBMITTED.value,
+    S.VERIFIED.value,
+    S.CONSOLIDATED.value,
+    S.AUDITED.value,
+)
+STATE_RANK: dict[str, int] = {state: rank for rank, state in enumerate(STATE_ORDER)}
+CATEGORIES: tuple[str, ...] = tuple(Category.values)
+BATCH = 2000
+
+Link = Submission.indicators.through
+
+
+def reviewed() -> QuerySet[Submission]:
+    """The submissions reviewers see: those submitted at least once."""
+    return Submission.objects.filter(first_submitted_at__isnull=False)
+
+
+def _rank() -> Case:
+    return Case(
+        *(When(state=state, then=Value(rank)) for state, rank in STATE_RANK.items()),
+        output_field=IntegerField(),
+    )
+
+
+def _cell_aggregates() -> dict[str, object]:
+    """A cell's numbers as aggregates over its reviewed submissions (written once, for the
+    row-by-row refresh and the set-based rebuild alike)."""
+    open_step = ~Q(state=S.AUDITED) & Q(due_at__isnull=False)
+    return {
+        "n": Count("pk"),
+        "least": Min(_rank()),
+        "due": Min("due_at", filter=open_step),
+        "beyond": Count("pk", filter=~Q(state=S.DRAFT)),
+        "first": Min("first_submitted_at", filter=~Q(state=S.DRAFT)),
+    }
+
+
+def refresh(instruction_id: int, body_id: int) -> None:
+    """Recompute one body's summary rows of one instruction (call it inside the transaction
+    that changed its submissions or nihil declarations)."""
+    assert transaction.get_connection().in_atomic_block, "refresh runs in the change's transaction"
+    # The upsert takes the rows' locks before anything is read: see the module docstring.
+    ComplianceCell.objects.bulk_create(
+        [
+            ComplianceCell(instruction_id=instruction_id, body_id=body_id, category=category)
+            for category in CATEGORIES
+        ],
+        update_conflicts=True,
+        unique_fields=["instruction", "body", "category"],
+        update_fields=["submissions"],
+    )
+    mine = reviewed().filter(instruction_id=instruction_id, body_id=body_id)
+    by_category = mine.filter(category=OuterRef("category")).order_by().values("category")
+
+    def column(name: str) -> Subquery:
+        aggregate = _cell_aggregates()[name]
+        return Subquery(by_category.annotate(v=aggregate).values("v")[:1])
+
+    nihil = NihilDeclaration.objects.filter(
+        instruction_id=instruction_id, body_id=body_id, category=OuterRef("category")
+    ).values("declared_at")[:1]
+    ComplianceCell.objects.filter(instruction_id=instruction_id, body_id=body_id).update(
+        submissions=Coalesce(column("n"), 0),
+        least_rank=column("least"),
+        due_at=column("due"),
+        beyond_draft=Coalesce(column("beyond"), 0),
+        submitted_at=column("first"),
+        nihil_at=Subquery(nihil),
+    )
+    CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id).delete()
+    CoverageCount.objects.bulk_create(
+        _coverage_rows(mine.values("pk"), instruction_id=instruction_id)
+    )
+
+
+def _coverage_rows(
+    submissions: QuerySet[Submission, object], *, instruction_id: int
+) -> list[CoverageCount]:
+    """Coverage counts (indicator, body, state) of these submissions and their current files."""
+    counts: dict[tuple[int, int, str], CoverageCount] = {}
+
+    def row(indicator_id: int, body_id: int, state: str) -> CoverageCount:
+        key = (indicator_id, body_id, state)
+        if key not in counts:
+            counts[key] = CoverageCount(
+                instruction_id=instruction_id,
+                indicator_id=indicator_id,
+                body_id=body_id,
+                state=state,
+            )
+        return counts[key]
+
+    linked = (
+        Link.objects.filter(submission_id__in=submissions)
+        .values("indicator_id", "submission__body_id", "submission__state")
+        .annotate(n=Count("submission_id"))
+        .order_by()
+    )
+    for entry in linked:
+        key = (entry["indicator_id"], entry["submission__body_id"], entry["submission__state"])
+        row(*key).submissions = entry["n"]
+    files = (
+        Evidence.objects.filter(removed_at__isnull=True, submission_id__in=submissions)
+        .filter(submission__indicators__isnull=False)
+        .values("submission__indicators", "submission__body_id", "submission__state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for found in files:
+        key = (
+            found["submission__indicators"],
+            found["submission__body_id"],
+            found["submission__state"],
+        )
+        row(*key).evidence = found["n"]
+    return list(counts.values())
+
+
+@transaction.atomic
+def rebuild(instruction_id: int | None = None) -> int:
+    """Recompute every summary row of one instruction (all of them without one), set-based;
+    returns the number of compliance rows written."""
+    return sum(_rebuild_one(pk) for pk in _instructions(instruction_id))
+
+
+def _instructions(instruction_id: int | None) -> list[int]:
+    if instruction_id is not None:
+        return [instruction_id]
+    return sorted(
+        set(Submission.objects.values_list("instruction_id", flat=True).distinct())
+        | set(NihilDeclaration.objects.values_list("instruction_id", flat=True).distinct())
+        | set(ComplianceCell.objects.values_list("instruction_id", flat=True).distinct())
+    )
+
+
+def _computed(instruction_id: int) -> tuple[list[ComplianceCell], list[CoverageCount]]:
+    """The summary rows of one instruction as its submissions and declarations say now."""
+    mine = reviewed().filter(instruction_id=instruction_id)
+    cells: dict[tuple[int, str], ComplianceCell] = {}
+    grouped: Any = mine.order_by().values("body_id", "category").annotate(**_cell_aggregates())
+    for entry in grouped:
+        cells[(entry["body_id"], entry["category"])] = ComplianceCell(
+            instruction_id=instruction_id,
+            body_id=entry["body_id"],
+            category=entry["category"],
+            submissions=entry["n"],
+            least_rank=entry["least"],
+            due_at=entry["due"],
+            beyond_draft=entry["beyond"],
+            submitted_at=entry["first"],
+        )
+    declared = NihilDeclaration.objects.filter(instruction_id=instruction_id).values_list(
+        "body_id", "category", "declared_at"
+    )
+    for body_id, category, at in declared:
+        cell = cells.setdefault(
+            (body_id, category),
+            ComplianceCell(instruction_id=instruction_id, body_id=body_id, category=category),
+        )
+        cell.nihil_at = at
+    return list(cells.values()), _coverage_rows(mine.values("pk"), instruction_id=instruction_id)
+
+
+def _rebuild_one(instruction_id: int) -> int:
+    cells, coverage = _computed(instruction_id)
+    ComplianceCell.objects.filter(instruction_id=instruction_id).delete()
+    CoverageCount.objects.filter(instruction_id=instruction_id).delete()
+    ComplianceCell.objects.bulk_create(cells, batch_size=BATCH)
+    CoverageCount.objects.bulk_create(coverage, batch_size=BATCH)
+    return len(cells)
+
+
+CELL_FIELDS = ("submissions", "least_rank", "due_at", "beyond_draft", "submitted_at", "nihil_at")
+
+
+def differences(instruction_id: int | None = None) -> int:
+    """How many summary rows differ from what the submissions say (missing, extra or with
+    other numbers); 0 when they agree. Changes nothing."""
+    differing = 0
+    for pk in _instructions(instruction_id):
+        cells, coverage = _computed(pk)
+        want = {(c.body_id, c.category): tuple(getattr(c, f) for f in CELL_FIELDS) for c in cells}
+        have = {
+            (row[0], row[1]): tuple(row[2:])
+            for row in ComplianceCell.objects.filter(instruction_id=pk).values_list(
+                "body_id", "category", *CELL_FIELDS
+            )
+        }
+        blank: tuple[object, ...] = (0, None, None, 0, None, None)
+        for key in want.keys() | have.keys():
+            # A row of zeros stands for no row: a body whose only submission left the view.
+            if want.get(key, blank) != have.get(key, blank):
+                differing += 1
+        want_cov = {
+            (c.indicator_id, c.body_id, c.state): (c.submissions, c.evidence) for c in coverage
+        }
+        have_cov = {
+            (row[0], row[1], row[2]): (row[3], row[4])
+            for row in CoverageCount.objects.filter(instruction_id=pk).values_list(
+                "indicator_id", "body_id", "state", "submissions", "evidence"
+            )
+        }
+        for where in want_cov.keys() | have_cov.keys():
+            if want_cov.get(where, (0, 0)) != have_cov.get(where, (0, 0)):
+                differing += 1
+    return differing
+
+
+def backfill(*, using: str = "default", **kwargs: object) -> None:
+    """After ``migrate``: build the summary rows of a database that has submissions but none
+    yet (the first migrate after the rows were introduced). Cheap when there is nothing to do."""
+    if ComplianceCell.objects.using(using).exists():
+        return
+    if reviewed().using(using).exists() or NihilDeclaration.objects.using(using).exists():
+        rebuild()
