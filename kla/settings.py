@@ -143,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kla.web.context_processors.notifications",
+                "kla.web.context_processors.due_times",
                 "kla.web.context_processors.instruction_switcher",
                 "kla.web.context_processors.region",
             ],

@@ -17,6 +17,8 @@ recomputed after a calendar change and for ``manage.py summaries_rebuild``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -117,6 +119,30 @@ def refresh(instruction_id: int, body_id: int) -> None:
     CoverageCount.objects.bulk_create(
         _coverage_rows(mine.values("pk"), instruction_id=instruction_id)
     )
+
+
+def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
+    """Give the compliance rows of these (instruction, body) pairs their earliest open due
+    time again, from the submissions as committed (after a background recomputation)."""
+    bodies: dict[int, set[int]] = defaultdict(set)
+    for instruction_id, body_id in pairs:
+        bodies[instruction_id].add(body_id)
+    for instruction_id, ids in sorted(bodies.items()):
+        earliest = (
+            reviewed()
+            .filter(
+                instruction_id=instruction_id,
+                body_id=OuterRef("body_id"),
+                category=OuterRef("category"),
+            )
+            .order_by()
+            .values("category")
+            .annotate(v=_cell_aggregates()["due"])
+            .values("v")[:1]
+        )
+        ComplianceCell.objects.filter(
+            instruction_id=instruction_id, body_id__in=sorted(ids)
+        ).update(due_at=Subquery(earliest))
 
 
 def _coverage_rows(

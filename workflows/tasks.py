@@ -13,6 +13,7 @@ from django.db import DatabaseError
 
 from kla.time import WIB
 from workflows.notifications.outbox import EMAIL_TASK, RELAY_TASK, notifications_email, relay_run
+from workflows.sla.recompute import RECOMPUTE_TASK, recompute_pending
 from workflows.sla.sweep import SWEEP_TASK, sla_sweep
 from workflows.trail.checkpoints import CHECKPOINT_TASK, SEQUENCE_TASK, checkpoint_run
 from workflows.trail.fixity import FIXITY_TASK, fixity_check_share, fixity_summary
@@ -43,6 +44,19 @@ def send_notification_emails(ids: list[int] | None = None) -> int:
 def relay_task() -> int:
     """Beat's relay, every minute: the emails the broker could not take, and a heartbeat."""
     return relay_run()
+
+
+@shared_task(
+    name=RECOMPUTE_TASK,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_kwargs={"max_retries": 10},
+    acks_late=True,
+)
+def due_recompute() -> int:
+    """Recompute the open due times the calendar, deadline or budget changes asked for, batch
+    after batch (``workflows.sla.recompute``); a second run at once finds nothing to do."""
+    return recompute_pending()
 
 
 @shared_task(

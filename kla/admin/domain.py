@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _l
 from guardian.admin import GuardedModelAdmin
 
 from kla.admin.readonly import ModelAdmin, ReadOnlyAdmin
+from kla.admin.sla import recompute_notice
 from kla.errors import Invalid
 from kla.instructions import instruction_copy
 from kla.models import INSTRUCTION_FIELDS, Body, Evidence, Indicator, Instruction, Submission
@@ -70,6 +71,11 @@ class InstructionAdmin(ModelAdmin):
     list_display = ("__str__", "title", "issued_on", "deadline", "is_current")
     filter_horizontal = ("addressees",)
     actions = ["copy_for_next_year"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:  # its open due times are recomputed (``workflows.sla.receivers``)
+            recompute_notice(request)
 
     @admin.action(description=_l("Salin untuk tahun berikutnya"))
     def copy_for_next_year(

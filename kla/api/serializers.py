@@ -21,6 +21,7 @@ from kla.reports.duplicates import prime_duplicates, serialized_duplicates
 from workflows.flow import ACTIONS
 from workflows.models import Notification, TrailEvent
 from workflows.services import allowed_actions
+from workflows.sla.recompute import recomputing
 from workflows.trail.append import PUBLIC_FIELDS
 
 # The largest value a PostgreSQL bigint holds: ids beyond it cannot exist.
@@ -68,6 +69,10 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
     allowed_actions = serializers.SerializerMethodField()
     indicators = serializers.SerializerMethodField()
     evidence = serializers.SerializerMethodField()
+    due_recomputing = serializers.SerializerMethodField(
+        help_text="Open due times are being recomputed after a change of the calendar, a "
+        "deadline or a budget: due_at is null until they are done"
+    )
 
     class Meta:
         model = Submission
@@ -82,6 +87,7 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
             "version",
             "late",
             "due_at",
+            "due_recomputing",
             "allowed_actions",
             "indicators",
             "years",
@@ -89,6 +95,19 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
             "evidence",
         )
         read_only_fields = fields
+
+    def get_due_recomputing(self, obj: Submission) -> bool:
+        # Asked once per response: the list's rows share the root serializer's context.
+        context: Any = self.context
+        if "due_recomputing" not in context:
+            context["due_recomputing"] = recomputing()
+        return bool(context["due_recomputing"]) and obj.due_at is not None
+
+    def to_representation(self, instance: Submission) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data.get("due_recomputing"):
+            data["due_at"] = None  # never a due time that may be stale
+        return dict(data)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ACTIONS)))
     def get_allowed_actions(self, obj: Submission) -> list[str]:

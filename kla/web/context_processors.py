@@ -17,6 +17,7 @@ from django.utils.functional import SimpleLazyObject
 
 from kla.models import Instruction
 from workflows.notifications.inbox import notifications_unread_count
+from workflows.sla.recompute import recomputing
 
 
 class Bell:
@@ -74,3 +75,9 @@ def instruction_switcher(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {"switcher": Switcher(request)}
+
+
+def due_times(request: HttpRequest) -> dict[str, Any]:
+    """``due_recomputing``: open due times are being recomputed (one EXISTS query, asked only
+    by a page that shows a due time)."""
+    return {"due_recomputing": SimpleLazyObject(recomputing)}

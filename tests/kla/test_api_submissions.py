@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 SHAPE = {
     "id",
+    "due_recomputing",
     "instruction",
     "agency",
     "category",

@@ -18,8 +18,9 @@ from tests import factories as f
 from workflows.models import CalendarDay
 from workflows.services import submission_act
 from workflows.sla.calendar import WorkCalendar
-from workflows.sla.compliance import STATE_ORDER, compliance_compute, deadline_status
+from workflows.sla.compliance import compliance_compute, deadline_status
 from workflows.sla.nihil import nihil_declare
+from workflows.summaries import STATE_ORDER
 
 from .sla_support import clock_fixture, wib  # noqa: F401 -- the fixture
 

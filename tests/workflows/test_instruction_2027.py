@@ -120,16 +120,18 @@ class TestAWholeFlowIn2027:
         assert verify_database()[1] == []
 
     def test_an_administrator_day_in_2027_moves_an_open_due_time(
-        self, clock: Any, operator: User
+        self, clock: Any, operator: User, django_capture_on_commit_callbacks: Any
     ) -> None:
         instruction = instruction_2027()
         clock.set(2027, 3, 5, 10)
         s = act(operator, f.make_draft(operator, instruction=instruction), "submit")
-        day = CalendarDay.objects.create(
-            date=D(2027, 3, 15), kind=DayKind.WORKDAY, reason="Cuti bersama dibatalkan"
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            day = CalendarDay.objects.create(
+                date=D(2027, 3, 15), kind=DayKind.WORKDAY, reason="Cuti bersama dibatalkan"
+            )
         assert Submission.objects.get(pk=s.pk).due_at == wib(2027, 3, 16, 23, 59)
-        day.delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            day.delete()
         assert Submission.objects.get(pk=s.pk).due_at == wib(2027, 3, 17, 23, 59)
 
     def test_an_overdue_step_of_an_instruction_that_is_not_current_is_escalated(

@@ -121,42 +121,51 @@ def test_budgets_are_read_from_the_instruction(clock: Any, operator: User) -> No
 
 
 def test_changing_the_deadline_recomputes_open_due_times(
-    clock: Any, operator: User, other_operator: User
+    clock: Any, operator: User, other_operator: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     draft = f.make_draft(operator)
     submitted = act(other_operator, f.make_draft(other_operator), "submit")
     instruction = Instruction.objects.get(pk=draft.instruction_id)
     instruction.deadline = dt.date(2026, 4, 10)
-    instruction.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        instruction.save()
     assert Submission.objects.get(pk=draft.pk).due_at == wib(2026, 4, 10, 23, 59, 59)
     assert open_timer(draft).due_at == wib(2026, 4, 10, 23, 59, 59)
     assert Submission.objects.get(pk=submitted.pk).due_at == wib(2026, 3, 26, 23, 59)
 
 
-def test_changing_a_budget_recomputes_open_due_times(clock: Any, operator: User) -> None:
+def test_changing_a_budget_recomputes_open_due_times(
+    clock: Any, operator: User, django_capture_on_commit_callbacks: Any
+) -> None:
     s = act(operator, f.make_draft(operator), "submit")
     instruction = Instruction.objects.get(pk=s.instruction_id)
     instruction.budget_verify = 3
-    instruction.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        instruction.save()
     assert Submission.objects.get(pk=s.pk).due_at == wib(2026, 3, 27, 23, 59)
 
 
-def test_changing_the_calendar_recomputes_open_due_times(clock: Any, operator: User) -> None:
+def test_changing_the_calendar_recomputes_open_due_times(
+    clock: Any, operator: User, django_capture_on_commit_callbacks: Any
+) -> None:
     s = act(operator, f.make_draft(operator), "submit")
-    day = CalendarDay.objects.create(date=dt.date(2026, 3, 26), kind=DayKind.HOLIDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        day = CalendarDay.objects.create(date=dt.date(2026, 3, 26), kind=DayKind.HOLIDAY)
     assert Submission.objects.get(pk=s.pk).due_at == wib(2026, 3, 27, 23, 59)
-    day.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        day.delete()
     assert Submission.objects.get(pk=s.pk).due_at == wib(2026, 3, 26, 23, 59)
 
 
 def test_closed_steps_keep_their_due_times_on_a_recompute(
-    clock: Any, people: dict[str, Any]
+    clock: Any, people: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     operator, verifier = people["operator"], people["verifier"]
     s = act(operator, f.make_draft(operator), "submit")
     clock.set(2026, 3, 25, 9)
     act(verifier, s, "approve")
-    CalendarDay.objects.create(date=dt.date(2026, 3, 26), kind=DayKind.HOLIDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=dt.date(2026, 3, 26), kind=DayKind.HOLIDAY)
     closed = Timer.objects.get(submission=s, step="submitted")
     assert closed.due_at == wib(2026, 3, 26, 23, 59)
     assert open_timer(s).due_at == wib(2026, 3, 30, 23, 59)

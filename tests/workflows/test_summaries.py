@@ -75,10 +75,15 @@ def test_the_rows_agree_with_the_submissions_after_every_kind_of_change(
     assert innovation.nihil_at is not None and innovation.submissions == 0
 
 
-def test_a_calendar_change_moves_the_due_times_in_the_rows_too(world: dict[str, Any]) -> None:
+def test_a_calendar_change_moves_the_due_times_in_the_rows_too(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     before = ComplianceCell.objects.get(body=world["returned"].body, category="regulation").due_at
     # A Saturday declared a working day brings every step's due time a day closer.
-    CalendarDay.objects.create(date=wib(2026, 3, 21).date(), kind="workday", reason="Ganti hari")
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(
+            date=wib(2026, 3, 21).date(), kind="workday", reason="Ganti hari"
+        )
     after = ComplianceCell.objects.get(body=world["returned"].body, category="regulation").due_at
     assert before is not None and after is not None and after < before
     assert summaries.differences() == 0
@@ -126,7 +131,7 @@ def test_a_reviewer_sees_the_same_matrix_from_the_rows_as_from_the_submissions(
     bodies = list(view.rows(ordering="name"))
     paged = [cell for row in view.cells_of(bodies) for cell in row.cells]
     assert [vars(c) for c in paged] == [vars(c) for c in matrix.cells()]
-    by_code = {b.code: b for b in bodies}
+    by_code: dict[str, Any] = {b.code: b for b in bodies}
     for row in matrix.rows:
         assert by_code[row.agency].answered == sum(1 for c in row.cells if c.answered)
         assert by_code[row.agency].overdue == sum(1 for c in row.cells if c.overdue)

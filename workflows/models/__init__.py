@@ -4,7 +4,15 @@ from workflows.models.followup import NoticeKind, RecommendationNotice
 from workflows.models.heartbeat import Heartbeat
 from workflows.models.monitoring import ManualReminder, MonitoringNote
 from workflows.models.notifications import Notification
-from workflows.models.sla import CalendarDay, DayKind, Escalation, NihilDeclaration, Reminder, Timer
+from workflows.models.sla import (
+    CalendarDay,
+    DayKind,
+    DueRecompute,
+    Escalation,
+    NihilDeclaration,
+    Reminder,
+    Timer,
+)
 from workflows.models.summaries import ComplianceCell, CoverageCount
 from workflows.models.supervision import (
     Finding,
@@ -33,6 +41,7 @@ __all__ = [
     "ComplianceCell",
     "CoverageCount",
     "DayKind",
+    "DueRecompute",
     "Escalation",
     "Finding",
     "FindingStatus",

@@ -76,6 +76,10 @@ class Timer(models.Model):
     started_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The sweep's claim on escalating it (a lease: ``workflows.sla.sweep``), and when it was
+    # escalated (its ``Escalation`` row, the one guarantee, is written in the same transaction).
+    escalation_claimed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("timer SLA")
@@ -93,7 +97,14 @@ class Timer(models.Model):
                 fields=["due_at"],
                 condition=models.Q(closed_at__isnull=True),
                 name="timer_open_due",
-            )
+            ),
+            # The escalations' scan: open steps not escalated yet, by due time; an escalated
+            # one leaves it, so the scan does not grow as escalations accumulate.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(closed_at__isnull=True, escalated_at__isnull=True),
+                name="timer_to_escalate",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,3 +145,40 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"timer {self.timer_id}"
+
+
+class DueRecompute(models.Model):
+    """Recomputing open due times after a change of the calendar, a deadline or a budget, in
+    the background and in batches (``workflows.sla.recompute``).
+
+    While one is unfinished, open due times are being recomputed: the pages and the API say
+    so instead of showing them, and the sweep escalates nothing until it has finished.
+    """
+
+    requested_at = models.DateTimeField(_("diminta"))
+    reason = models.CharField(_("sebab"), max_length=200)
+    # Only this instruction's open steps; all of them when null.
+    instruction = models.ForeignKey(
+        Instruction, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    total = models.PositiveIntegerField(_("jumlah timer"), default=0)
+    done = models.PositiveIntegerField(_("selesai"), default=0)
+    # The last timer recomputed: the next batch starts after it.
+    after_timer = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai pada"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("penghitungan ulang tenggat")
+        verbose_name_plural = _("penghitungan ulang tenggat")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                condition=models.Q(finished_at__isnull=True),
+                name="due_recompute_unfinished",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.done}/{self.total}"

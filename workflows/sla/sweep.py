@@ -5,8 +5,10 @@ Run by the Celery beat task (``workflows.tasks.sla_sweep_task``) every few minut
 by inserting its row with ``ON CONFLICT DO NOTHING ... RETURNING``: the UNIQUE constraint
 decides which sweep sends it, so two sweeps running at once never send one twice. The
 announcement (trail event and notification rows) is written in the claim's transaction, so a
-claimed row is never left unannounced. Candidates are found with set-based queries; work per
-row is only the trail event each announcement must append to its own hash chain.
+claimed row is never left unannounced. Candidates are found with set-based queries and
+announced a batch at a time: the trail events in one bulk append (each to its own stream's
+chain, ``trail_append_many``), the notifications in one bulk insert. Escalation batches are
+claimed with ``skip_locked`` first, so several sweeps (two workers) share the work.
 
 Every instruction is swept, not only the current one: escalations look at every open timer,
 whatever its instruction, and reminders go out for each instruction whose reminder days are
@@ -39,7 +41,8 @@ from workflows.notifications.outbox import outbox_send
 from workflows.notifications.write import body_address_owed, body_address_row
 from workflows.sla.calendar import WorkCalendar
 from workflows.sla.followup import follow_up_escalations_send, follow_up_reminders_send
-from workflows.trail.append import trail_append
+from workflows.sla.recompute import recompute_pending, recomputing
+from workflows.trail.append import trail_append_many
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ SWEEP_TASK = "workflows.tasks.sla_sweep_task"  # the name queued messages carry
 # Working days before the deadline on which bodies that have not answered are reminded
 # (0: the deadline day itself).
 REMINDER_OFFSETS = (5, 3, 1, 0)
+# How long a sweep's claim on a batch of escalations lasts if it dies before sending them.
+CLAIM_LEASE = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -61,13 +66,18 @@ class SweepResult:
     # Findings' recommendations (``workflows.sla.followup``).
     follow_up_reminders: int = 0
     follow_up_escalations: int = 0
+    # Open timers whose due time was recomputed first.
+    recomputed: int = 0
 
 
 def sla_sweep(*, now: dt.datetime | None = None, send_emails: bool = True) -> SweepResult:
     """Sweep as of ``now``: escalate overdue steps, send the reminders owed, empty the outbox."""
     now = now if now is not None else timezone.now()
     result = SweepResult()
-    result.escalations = escalations_send(now=now)
+    # Due times a lost message left to recompute are recomputed first; until they are right
+    # nothing is escalated (``workflows.sla.recompute``).
+    result.recomputed = recompute_pending()
+    result.escalations = 0 if recomputing() else escalations_send(now=now)
     result.reminders = reminders_send(now=now)
     result.follow_up_escalations = follow_up_escalations_send(now=now)
     result.follow_up_reminders = follow_up_reminders_send(now=now)
@@ -111,6 +121,7 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
     # Whether the step's escalation also goes to the body's address (no operator to tell).
     address_cache: dict[tuple[str, int], bool] = {}
     rows: list[Notification] = []
+    events: list[dict[str, Any]] = []
     for timer in timers.order_by("pk"):
         submission = timer.submission
         key = (timer.step, submission.body_id)
@@ -151,16 +162,18 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
         if to_body is not None:
             data["email"] = to_body.email
             rows.append(to_body)
-        trail_append(
-            stream=submission.stream,
-            action="escalation",
-            actor=None,
-            from_state=timer.step,
-            to_state=timer.step,
-            note=message,
-            data=data,
-            submission=submission,
-            body=submission.body,
+        events.append(
+            {
+                "stream": submission.stream,
+                "action": "escalation",
+                "actor": None,
+                "from_state": timer.step,
+                "to_state": timer.step,
+                "note": message,
+                "data": data,
+                "submission": submission,
+                "body": submission.body,
+            }
         )
         rows.extend(
             Notification(
@@ -168,25 +181,55 @@ def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
             )
             for person in people_cache[key]
         )
+    trail_append_many(events)
     Notification.objects.bulk_create(rows, batch_size=BATCH)
 
 
 def escalations_send(*, now: dt.datetime) -> int:
-    """Escalate every open step past its due time that has not been escalated yet."""
+    """Escalate every open step past its due time that has not been escalated yet.
+
+    Batch by batch, each claimed first in a short transaction of its own: the open,
+    unescalated steps past due (on their partial index, which escalated ones leave), locked
+    with ``skip_locked`` so several sweeps take different batches, and leased to this sweep
+    (``escalation_claimed_at``; a sweep that died leaves its lease to expire). Then, in one
+    transaction per batch, the ``Escalation`` rows are inserted set-based, the UNIQUE
+    constraint deciding which sweep sends each; the won ones are announced (one bulk append
+    to the trail, one bulk insert of notifications) and marked escalated.
+    """
     sent = 0
     while True:
-        candidates = list(
-            Timer.objects.filter(closed_at__isnull=True, due_at__lt=now, escalation__isnull=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        if not candidates:
+        claimed = _claim_batch(now)
+        if not claimed:
             return sent
         with transaction.atomic():
-            won = _claim_escalations(candidates, now)
+            won = _claim_escalations(claimed, now)
             if won:
                 _announce_escalations(won, now)
+            done = Timer.objects.filter(pk__in=claimed, escalation__isnull=False)
+            done.update(escalated_at=timezone.now())
+            # Claimed but not escalated (closed meanwhile, or due later after a recompute).
+            Timer.objects.filter(pk__in=claimed, escalation__isnull=True).update(
+                escalation_claimed_at=None
+            )
         sent += len(won)
+
+
+def _claim_batch(now: dt.datetime) -> list[int]:
+    """Lease one batch of open steps past due and not escalated to this sweep."""
+    moment = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Timer.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(closed_at__isnull=True, escalated_at__isnull=True, due_at__lt=now)
+            .filter(
+                Q(escalation_claimed_at__isnull=True)
+                | Q(escalation_claimed_at__lt=moment - CLAIM_LEASE)
+            )
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        Timer.objects.filter(pk__in=ids).update(escalation_claimed_at=moment)
+    return ids
 
 
 # --- reminders -----------------------------------------------------------------------------
@@ -266,6 +309,7 @@ def _announce_reminders(
     labels = dict(Category.choices)
     deadline = long_date(instruction.deadline)
     rows: list[Notification] = []
+    events: list[dict[str, Any]] = []
     for body_id in sorted(body_ids):
         body = bodies[body_id]
         when = (
@@ -299,14 +343,17 @@ def _announce_reminders(
             if to_body is not None:
                 data["email"] = to_body.email
                 rows.append(to_body)
-        trail_append(
-            stream=f"body:{body.code}",
-            action="reminder",
-            actor=None,
-            note=message,
-            data=data,
-            body=body,
+        events.append(
+            {
+                "stream": f"body:{body.code}",
+                "action": "reminder",
+                "actor": None,
+                "note": message,
+                "data": data,
+                "body": body,
+            }
         )
+    trail_append_many(events)
     Notification.objects.bulk_create(rows, batch_size=BATCH)
 
 

@@ -6,21 +6,17 @@ count), N being the instruction's budget for the step. The operator's steps (``d
 day, unless the deadline had already passed when the step began; a draft has no budget of its
 own, so it is due at the end of the deadline day (and has no due time once that has passed).
 
-``timer_start`` runs inside every action's transaction; ``timers_recompute`` runs when the
-deadline, a budget or the calendar changes (``workflows.sla.receivers``).
+``timer_start`` runs inside every action's transaction; when the deadline, a budget or the
+calendar changes, ``workflows.sla.recompute`` recomputes the open due times in the background
+(``workflows.sla.receivers``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-
-from django.db import transaction
-from django.db.models import QuerySet
 
 from kla.models import Instruction, Submission, SubmissionState
 from kla.time import end_of_workday, wib_date
-from workflows import summaries
 from workflows.models import Timer
 from workflows.sla.calendar import WorkCalendar
 
@@ -34,7 +30,6 @@ BUDGET_FIELDS: dict[str, str] = {
     S.CONSOLIDATED: "budget_audit",
 }
 OPERATOR_STEPS = frozenset({S.DRAFT, S.RETURNED})
-UPDATE_CHUNK = 5000
 
 
 def step_due(
@@ -83,57 +78,6 @@ def timer_start(
     Submission.objects.filter(pk=submission.pk).update(due_at=due)
     submission.due_at = due
     return timer
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + UPDATE_CHUNK] for i in range(0, len(ids), UPDATE_CHUNK)]
-
-
-@transaction.atomic
-def timers_recompute(*, instruction_id: int | None = None) -> int:
-    """Recompute the due time of every open step (of one instruction, or of all).
-
-    Due times depend only on the step, the day (and moment) it began and the instruction, so
-    the timers are grouped by those and each group is written with one UPDATE: the cost grows
-    with the number of distinct start days, not with a query per timer. Returns how many
-    timers got a new due time.
-    """
-    calendar = WorkCalendar.load()
-    open_timers: QuerySet[Timer] = Timer.objects.filter(closed_at__isnull=True)
-    if instruction_id is not None:
-        open_timers = open_timers.filter(submission__instruction_id=instruction_id)
-    rows = open_timers.values_list(
-        "pk", "step", "started_at", "due_at", "submission__instruction_id"
-    )
-    instructions: dict[int, Instruction] = {}
-    cache: dict[tuple[int, str, dt.date, bool], dt.datetime | None] = {}
-    changed: dict[dt.datetime | None, list[int]] = defaultdict(list)
-    for pk, step, started_at, due_at, inst_id in rows.iterator(chunk_size=UPDATE_CHUNK):
-        instruction = instructions.get(inst_id)
-        if instruction is None:
-            instruction = instructions[inst_id] = Instruction.objects.get(pk=inst_id)
-        # Everything step_due reads: the day the step began and whether that was before the
-        # end of the deadline day.
-        key = (inst_id, step, wib_date(started_at), started_at <= instruction.deadline_end)
-        if key not in cache:
-            cache[key] = step_due(
-                step=step, started_at=started_at, instruction=instruction, calendar=calendar
-            )
-        due = cache[key]
-        if due != due_at:
-            changed[due].append(pk)
-    count = 0
-    for due, ids in changed.items():
-        for chunk in _chunks(ids):
-            Timer.objects.filter(pk__in=chunk).update(due_at=due)
-            Submission.objects.filter(
-                pk__in=Timer.objects.filter(pk__in=chunk).values("submission_id")
-            ).update(due_at=due)
-            count += len(chunk)
-    if count:
-        for inst_id in sorted(instructions):
-            summaries.rebuild(inst_id)
-    return count
 
 
 def is_overdue(submission: Submission, now: dt.datetime) -> bool:

@@ -87,43 +87,101 @@ def trail_append(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("trail_append must run inside the action's transaction")
     head = _locked_head(stream)
-    record = {
-        "algorithm": ALGORITHM,
+    entry = {
         "stream": stream,
-        "seq": head.seq + 1,
-        "at": None,
-        "actor": actor.get_username() if actor is not None else SYSTEM_ACTOR,
-        "role": role,
         "action": action,
+        "actor": actor,
+        "role": role,
         "from_state": from_state,
         "to_state": to_state,
         "note": note,
-        "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files],
-        "data": jsonable(dict(data or {})),
-        "prev_hash": head.head_hash,
+        "files": files,
+        "data": data,
+        "submission": submission,
+        "body": body,
     }
     # Truncated to microseconds, the precision both databases store.
+    event = _event(head, entry, timezone.now().replace(tzinfo=dt.UTC))
+    event.save(force_insert=True)
+    TrailStream.objects.filter(pk=head.pk).update(seq=head.seq, head_hash=head.head_hash)
+    return event
+
+
+def trail_append_many(entries: Iterable[Mapping[str, Any]]) -> list[TrailEvent]:
+    """Append many events at once (a sweep's announcements), each to its own stream's chain,
+    inside the caller's transaction: the heads are locked in one query, in name order (so two
+    callers queue instead of deadlocking), the events written with one bulk insert and the
+    heads moved with one UPDATE. Each entry takes ``trail_append``'s keyword arguments. The
+    events are the ones a ``trail_append`` each would write; a stream named twice gets its
+    events in the order given, a round each (its head moves one event at a time).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("trail_append_many must run inside the caller's transaction")
+    rounds: list[list[Mapping[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        name = str(entry["stream"])
+        turn = seen.get(name, 0)
+        seen[name] = turn + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append(entry)
+    if not rounds:
+        return []
+    names = sorted(seen)
+    TrailStream.objects.bulk_create([TrailStream(name=n) for n in names], ignore_conflicts=True)
+    heads = {
+        head.name: head
+        for head in TrailStream.objects.select_for_update().filter(name__in=names).order_by("name")
+    }
     at = timezone.now().replace(tzinfo=dt.UTC)
-    record["at"] = format_at(at)
+    written: list[TrailEvent] = []
+    for batch in rounds:
+        events = [_event(heads[str(entry["stream"])], entry, at) for entry in batch]
+        TrailEvent.objects.bulk_create(events, batch_size=500)
+        moved = [heads[str(entry["stream"])] for entry in batch]
+        TrailStream.objects.bulk_update(moved, ["seq", "head_hash"], batch_size=500)
+        written += events
+    return written
+
+
+def _event(head: TrailStream, entry: Mapping[str, Any], at: dt.datetime) -> TrailEvent:
+    """The next event of ``head``'s chain (not saved); moves ``head`` on to it."""
+    actor: User | None = entry.get("actor")
+    record = {
+        "algorithm": ALGORITHM,
+        "stream": head.name,
+        "seq": head.seq + 1,
+        "at": format_at(at),
+        "actor": actor.get_username() if actor is not None else SYSTEM_ACTOR,
+        "role": entry.get("role", ""),
+        "action": entry["action"],
+        "from_state": entry.get("from_state", ""),
+        "to_state": entry.get("to_state", ""),
+        "note": entry.get("note", ""),
+        "files": [{"name": f["name"], "sha256": f["sha256"]} for f in entry.get("files", ())],
+        "data": jsonable(dict(entry.get("data") or {})),
+        "prev_hash": head.head_hash,
+    }
     digest = event_hash(record)
-    event = TrailEvent.objects.create(
+    event = TrailEvent(
         stream=head,
         seq=record["seq"],
         at=at,
         actor=actor,
         actor_name=record["actor"],
-        role=role,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
+        role=record["role"],
+        action=record["action"],
+        from_state=record["from_state"],
+        to_state=record["to_state"],
+        note=record["note"],
         files=record["files"],
         data=record["data"],
-        submission=submission,
-        body=body,
+        submission=entry.get("submission"),
+        body=entry.get("body"),
         algorithm=ALGORITHM,
         prev_hash=head.head_hash,
         hash=digest,
     )
-    TrailStream.objects.filter(pk=head.pk).update(seq=record["seq"], head_hash=digest)
+    head.seq, head.head_hash = record["seq"], digest
     return event
