@@ -8,13 +8,15 @@ verifiers in scope, a verified one for the consolidators, a consolidated one for
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from kla.models import Submission
 from roles.permissions import holds, scope_of
 from roles.roles import Role, Roles, roles_of
-from roles.selectors import people_of, visible_to
+from roles.selectors import people_by_body, people_of, visible_to
 from workflows.flow import duty_roles, waiting_states
 
 DUTY_ROLES = (Role.OPERATOR, Role.VERIFIER, Role.CONSOLIDATOR, Role.AUDITOR)
@@ -49,3 +51,22 @@ def people_waited_for(submission: Submission, state: str) -> list[User]:
         for person in people_of(role, submission):
             seen.setdefault(person.pk, person)
     return list(seen.values())
+
+
+def people_waited_for_many(
+    keys: Iterable[tuple[str, int]],
+) -> dict[tuple[str, int], list[User]]:
+    """``people_waited_for`` for many (state, body id) pairs at once: two queries a role at
+    most, whatever the number of bodies (a sweep's batch)."""
+    pairs = set(keys)
+    by_role: dict[Role, dict[int, list[User]]] = {}
+    for role in {role for state, _body in pairs for role in duty_roles(state)}:
+        by_role[role] = people_by_body(role, {body for _state, body in pairs})
+    found: dict[tuple[str, int], list[User]] = {}
+    for state, body in pairs:
+        seen: dict[int, User] = {}
+        for role in duty_roles(state):
+            for person in by_role[role][body]:
+                seen.setdefault(person.pk, person)
+        found[(state, body)] = list(seen.values())
+    return found

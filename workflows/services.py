@@ -38,7 +38,7 @@ from workflows.flow import (
 from workflows.four_eyes import ActionFacts
 from workflows.models import TrailEvent
 from workflows.notifications.write import notify_transition
-from workflows.sla.timers import timer_start
+from workflows.sla.timers import due_for, timer_start
 from workflows.trail.append import trail_append
 
 # KEEMPAT: the documents an innovation declares (``document_kinds``) and the kind of file that
@@ -129,9 +129,13 @@ def submission_act(
     action: Any,
     note: Any = "",
     version: Any = None,
+    roles: Roles | None = None,
 ) -> Submission:
-    """Take one flow action on a submission, with its trail event and notifications."""
-    roles = roles_of(user)
+    """Take one flow action on a submission, with its trail event and notifications.
+
+    ``roles`` are the person's, when the caller has read them already (once per request).
+    """
+    roles = roles if roles is not None else roles_of(user)
     submission = (
         visible_to(user, roles)
         .select_for_update(of=("self",))
@@ -195,17 +199,22 @@ def submission_act(
     from_state = submission.state
     getattr(flow, transition.func.__name__)()
     now = timezone.now()
+    # The row is locked: what the UPDATE writes is what the instance holds, with no read back.
+    # The next step's due time goes in the same statement.
+    submission.version += 1
+    submission.updated_at = now
+    submission.due_at = due_for(submission, at=now)
     update: dict[str, Any] = {
         "state": submission.state,
         "version": F("version") + 1,
         "updated_at": now,
+        "due_at": submission.due_at,
     }
     if action == "submit" and submission.first_submitted_at is None:
-        update["first_submitted_at"] = now
+        update["first_submitted_at"] = submission.first_submitted_at = now
     if _is_late(submission, action, now) and not submission.late:
-        update["late"] = True  # never written back to False: late is for good
+        update["late"] = submission.late = True  # never written back to False: for good
     Submission.objects.filter(pk=submission.pk).update(**update)
-    submission.refresh_from_db()
 
     files: list[dict[str, str]] = []
     data: dict[str, Any] = {"version": submission.version}
@@ -246,7 +255,7 @@ def submission_act(
         body=submission.body,
     )
     notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
-    timer_start(submission=submission, at=now)
+    timer_start(submission=submission, at=now, due=submission.due_at)
     summaries.refresh(submission.instruction_id, submission.body_id)
     return submission
 

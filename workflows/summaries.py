@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -116,9 +116,7 @@ def refresh(instruction_id: int, body_id: int) -> None:
         nihil_at=Subquery(nihil),
     )
     CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id).delete()
-    CoverageCount.objects.bulk_create(
-        _coverage_rows(mine.values("pk"), instruction_id=instruction_id)
-    )
+    _coverage_insert(instruction_id, body_id)
 
 
 def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
@@ -145,47 +143,46 @@ def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
         ).update(due_at=Subquery(earliest))
 
 
-def _coverage_rows(
-    submissions: QuerySet[Submission, object], *, instruction_id: int
-) -> list[CoverageCount]:
-    """Coverage counts (indicator, body, state) of these submissions and their current files."""
-    counts: dict[tuple[int, int, str], CoverageCount] = {}
-
-    def row(indicator_id: int, body_id: int, state: str) -> CoverageCount:
-        key = (indicator_id, body_id, state)
-        if key not in counts:
-            counts[key] = CoverageCount(
-                instruction_id=instruction_id,
-                indicator_id=indicator_id,
-                body_id=body_id,
-                state=state,
-            )
-        return counts[key]
-
-    linked = (
-        Link.objects.filter(submission_id__in=submissions)
-        .values("indicator_id", "submission__body_id", "submission__state")
-        .annotate(n=Count("submission_id"))
-        .order_by()
+def _coverage_select(*, body: bool) -> str:
+    """The coverage counts of one instruction's reviewed submissions (of one body when
+    ``body``), per indicator, body and state: submissions, and their current files. The one
+    definition, for the refresh and the rebuild (``INSERT ... SELECT``) and the check."""
+    link = Link._meta.db_table
+    submission = Submission._meta.db_table
+    evidence = Evidence._meta.db_table
+    mine = "s.instruction_id = %s AND s.first_submitted_at IS NOT NULL"
+    if body:
+        mine += " AND s.body_id = %s"
+    return (
+        "SELECT s.instruction_id, l.indicator_id, s.body_id, s.state, COUNT(*), "  # noqa: S608 -- names only
+        "COALESCE(SUM(f.n), 0) "
+        f"FROM {link} l JOIN {submission} s ON s.id = l.submission_id "
+        f"LEFT JOIN (SELECT e.submission_id, COUNT(*) AS n FROM {evidence} e "
+        f"JOIN {submission} s ON s.id = e.submission_id "
+        f"WHERE e.removed_at IS NULL AND {mine} GROUP BY e.submission_id) f "
+        "ON f.submission_id = s.id "
+        f"WHERE {mine} GROUP BY s.instruction_id, l.indicator_id, s.body_id, s.state"
     )
-    for entry in linked:
-        key = (entry["indicator_id"], entry["submission__body_id"], entry["submission__state"])
-        row(*key).submissions = entry["n"]
-    files = (
-        Evidence.objects.filter(removed_at__isnull=True, submission_id__in=submissions)
-        .filter(submission__indicators__isnull=False)
-        .values("submission__indicators", "submission__body_id", "submission__state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for found in files:
-        key = (
-            found["submission__indicators"],
-            found["submission__body_id"],
-            found["submission__state"],
+
+
+COVERAGE_COLUMNS = "(instruction_id, indicator_id, body_id, state, submissions, evidence)"
+
+
+def _coverage_insert(instruction_id: int, body_id: int | None = None) -> None:
+    """Write the coverage rows of one instruction (one body's) from its submissions."""
+    params = [instruction_id] if body_id is None else [instruction_id, body_id]
+    table = CoverageCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} {COVERAGE_COLUMNS} " + _coverage_select(body=body_id is not None),
+            params * 2,
         )
-        row(*key).evidence = found["n"]
-    return list(counts.values())
+
+
+def _coverage_computed(instruction_id: int) -> dict[tuple[int, int, str], tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_coverage_select(body=False), [instruction_id] * 2)
+        return {(r[1], r[2], r[3]): (r[4], r[5]) for r in cursor.fetchall()}
 
 
 @transaction.atomic
@@ -205,8 +202,8 @@ def _instructions(instruction_id: int | None) -> list[int]:
     )
 
 
-def _computed(instruction_id: int) -> tuple[list[ComplianceCell], list[CoverageCount]]:
-    """The summary rows of one instruction as its submissions and declarations say now."""
+def _computed(instruction_id: int) -> list[ComplianceCell]:
+    """The compliance rows of one instruction as its submissions and declarations say now."""
     mine = reviewed().filter(instruction_id=instruction_id)
     cells: dict[tuple[int, str], ComplianceCell] = {}
     grouped: Any = mine.order_by().values("body_id", "category").annotate(**_cell_aggregates())
@@ -230,15 +227,15 @@ def _computed(instruction_id: int) -> tuple[list[ComplianceCell], list[CoverageC
             ComplianceCell(instruction_id=instruction_id, body_id=body_id, category=category),
         )
         cell.nihil_at = at
-    return list(cells.values()), _coverage_rows(mine.values("pk"), instruction_id=instruction_id)
+    return list(cells.values())
 
 
 def _rebuild_one(instruction_id: int) -> int:
-    cells, coverage = _computed(instruction_id)
+    cells = _computed(instruction_id)
     ComplianceCell.objects.filter(instruction_id=instruction_id).delete()
     CoverageCount.objects.filter(instruction_id=instruction_id).delete()
     ComplianceCell.objects.bulk_create(cells, batch_size=BATCH)
-    CoverageCount.objects.bulk_create(coverage, batch_size=BATCH)
+    _coverage_insert(instruction_id)
     return len(cells)
 
 
@@ -250,7 +247,7 @@ def differences(instruction_id: int | None = None) -> int:
     other numbers); 0 when they agree. Changes nothing."""
     differing = 0
     for pk in _instructions(instruction_id):
-        cells, coverage = _computed(pk)
+        cells = _computed(pk)
         want = {(c.body_id, c.category): tuple(getattr(c, f) for f in CELL_FIELDS) for c in cells}
         have = {
             (row[0], row[1]): tuple(row[2:])
@@ -263,9 +260,7 @@ def differences(instruction_id: int | None = None) -> int:
             # A row of zeros stands for no row: a body whose only submission left the view.
             if want.get(key, blank) != have.get(key, blank):
                 differing += 1
-        want_cov = {
-            (c.indicator_id, c.body_id, c.state): (c.submissions, c.evidence) for c in coverage
-        }
+        want_cov = _coverage_computed(pk)
         have_cov = {
             (row[0], row[1], row[2]): (row[3], row[4])
             for row in CoverageCount.objects.filter(instruction_id=pk).values_list(

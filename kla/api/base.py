@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from kla.api.serializers import (
     json_object,
     object_id,
 )
+from kla.listing import COUNT_CAP, BoundedPaginator
 from kla.models import Evidence, Submission
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
@@ -46,6 +48,40 @@ class SafeJSONParser(JSONParser):
             if isinstance(cause, ValueError):
                 raise ParseError(_("JSON parse error - {detail}").format(detail=cause)) from None
             raise
+
+
+class BoundedPagination(PageNumberPagination):
+    """``?page=N``, 50 rows a page and no way to ask for more; ``count`` is exact up to
+    ``COUNT_CAP`` rows and null beyond (DESIGN: "``count`` may be null"), so that a list
+    costs the same whatever the number of rows (``kla.listing.BoundedPaginator``)."""
+
+    page_size = 50
+    max_page_size = 50
+    django_paginator_class = BoundedPaginator
+    last_page_strings = ()
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None  # after paginate_queryset
+        paginator = self.page.paginator
+        exact = getattr(paginator, "exact", True)
+        return Response(
+            {
+                "count": paginator.count if exact else None,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        shape = super().get_paginated_response_schema(schema)
+        shape["properties"]["count"] = {
+            "type": "integer",
+            "nullable": True,
+            "description": f"Exact up to {COUNT_CAP} rows, null beyond",
+            "example": 123,
+        }
+        return shape
 
 
 def with_related(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
@@ -99,6 +135,7 @@ class SubmissionAPIView(CallerMixin, GenericAPIView[Submission]):
 
     serializer_class = SubmissionSerializer
     parser_classes = [SafeJSONParser]
+    pagination_class = BoundedPagination
 
     def get_queryset(self) -> QuerySet[Submission]:
         return self.visible()

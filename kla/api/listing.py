@@ -32,10 +32,13 @@ def filtered(
 
 def list_parameters(filterset_class: type[ListFilter]) -> list[OpenApiParameter]:
     """The set's parameters for the schema, each naming the values it accepts where they
-    are fixed (a comma-separated list is one string, so they are said, not an enum)."""
+    are fixed (a comma-separated list is one string, so they are said, not an enum). Bodies
+    are not fixed: ``agency`` says it takes codes (a filter's ``api_description``)."""
     parameters = []
     for name, declared in filterset_class.base_filters.items():
-        description = DESCRIPTIONS.get(name, str(declared.label or name))
+        description = getattr(declared, "api_description", None) or DESCRIPTIONS.get(
+            name, str(declared.label or name)
+        )
         choices = declared.extra.get("choices")
         if isinstance(choices, list | tuple) and choices:
             values = ", ".join(f"`{key}`" for key, _label in choices)

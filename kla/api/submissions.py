@@ -8,7 +8,14 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kla.api.base import CallerMixin, SubmissionAPIView, caller, valid_input, with_related
+from kla.api.base import (
+    BoundedPagination,
+    CallerMixin,
+    SubmissionAPIView,
+    caller,
+    valid_input,
+    with_related,
+)
 from kla.api.instructions import INSTRUCTION_OR_ALL, requested_scope
 from kla.api.listing import filtered, list_parameters
 from kla.api.serializers import (
@@ -92,6 +99,7 @@ class ActionView(SubmissionAPIView):
             action=data["action"],
             note=data.get("note") or "",
             version=data.get("version"),
+            roles=self.roles,
         )
         return self.respond(submission.pk)
 
@@ -100,6 +108,7 @@ class TrailView(CallerMixin, GenericAPIView[TrailEvent]):
     """The submission's trail events in order, with their hash chain."""
 
     serializer_class = TrailEventSerializer
+    pagination_class = BoundedPagination
 
     @extend_schema(operation_id="submissions_trail_list", responses=TrailEventSerializer(many=True))
     def get(self, request: Request, submission_id: str) -> Response:

@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from kla.api import (
     auth,
+    bodies,
     compliance,
     coverage,
     evidence,
@@ -34,6 +35,7 @@ urlpatterns: list[URLPattern] = [
     path("auth/tokens/<str:token_id>/", auth.TokenDetailView.as_view(), name="auth-token"),
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all/", auth.LogoutAllView.as_view(), name="auth-logout-all"),
+    path("bodies/", bodies.BodyListView.as_view(), name="bodies"),
     path("instructions/", instructions.InstructionListView.as_view(), name="instructions"),
     path("nihil/", nihil.NihilView.as_view(), name="nihil"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

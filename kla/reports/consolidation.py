@@ -71,6 +71,7 @@ def consolidation_apply(
     action: Any,
     items: Sequence[tuple[int, int | None]],
     note: Any = "",
+    roles: Roles | None = None,
 ) -> list[RowOutcome]:
     """Consolidate the selected submissions, or return one to the verifier with a reason.
 
@@ -81,7 +82,8 @@ def consolidation_apply(
     """
     if action not in BATCH_ACTIONS:
         raise Invalid({"action": _("Pilih konsolidasikan atau kembalikan.")})
-    if not may_consolidate(roles_of(user)):
+    roles = roles if roles is not None else roles_of(user)
+    if not may_consolidate(roles):
         raise Forbidden(_("Hanya konsolidator (BAPPERIDA) yang dapat melakukan ini."))
     if not items:
         raise Invalid({"pilih": _("Pilih setidaknya satu pengajuan.")})
@@ -105,6 +107,7 @@ def consolidation_apply(
                 action=action,
                 note=note if action == "return" else "",
                 version=version,
+                roles=roles,
             )
         except ServiceError as exc:
             outcomes.append(RowOutcome(submission_id, False, exc.status, exc.message))

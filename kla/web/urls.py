@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from kla.web import sessions
 from kla.web.views import (
+    bodies,
     compliance,
     consolidation,
     coverage,
@@ -52,6 +53,7 @@ urlpatterns: list[URLPattern] = [
         name="password_reset_complete",
     ),
     path("tugas/", tasks.tasks, name="tasks"),
+    path("perangkat/cari/", bodies.body_search_page, name="body-search"),
     path("instruksi/pilih/", instructions.instruction_choose, name="instruction-choose"),
     path("nihil/", nihil.nihil, name="nihil"),
     path("pengajuan/", submissions.submission_list, name="submission-list"),

@@ -98,7 +98,8 @@ def test_the_api_sorts_on_indexed_keys_and_puts_overdue_first_by_default(
     [
         ("state=submitted,bogus", "state", "“bogus” tidak dikenal"),
         ("category=regulasi", "category", "regulation"),
-        ("agency=nope", "agency", "“nope” tidak dikenal"),
+        ("agency=nope", "agency", "Kode perangkat tidak dikenal: nope"),
+        ("agency=dinkes,nope,ga%20ada", "agency", "tidak dikenal: nope, ga ada"),
         ("indicator=25", "indicator", "“25” tidak dikenal"),
         ("year=1999", "year", "2026"),
         ("ordering=body__name", "ordering", "due_at"),
@@ -174,7 +175,9 @@ def test_the_submission_page_filters_from_a_bookmarkable_url(
     assert rows["forum"].title not in page
     # The form shows what the URL asked for, so the view can be changed and bookmarked.
     assert 'name="search" value="ramah"' in page
-    assert '<option value="dinsos" selected>' in page
+    # The body is a search field holding the code, with the body's name beside it.
+    assert 'type="search" name="agency" value="dinsos"' in page
+    assert '<small class="body-picked">Dinas Sosial</small>' in page
     page = body_of(client.get(reverse("submission-list"), {"state": "returned,submitted"}))
     assert rows["forum"].title in page and rows["puskesmas"].title in page
 
@@ -211,7 +214,7 @@ def test_an_operator_with_one_body_has_no_body_choice_but_a_bookmark_still_count
 ) -> None:
     as_(client, operator)
     page = body_of(client.get(reverse("submission-list")))
-    assert '<select name="agency"' not in page
+    assert '<select name="agency"' not in page and 'type="search" name="agency"' not in page
     assert client.get(reverse("submission-list"), {"agency": "nope"}).status_code == 400
 
 

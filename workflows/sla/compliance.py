@@ -477,7 +477,8 @@ class MatrixView:
         """For every body in view: their number, those that answered all four categories, the
         cells without a submission or nihil, and the cells overdue."""
         n = len(CATEGORIES)
-        per_body = self.annotated().values("answered", "filled", "overdue").order_by()
+        annotated: Any = self.annotated()
+        per_body = annotated.values("answered", "filled", "overdue").order_by()
         inner, params = per_body.query.sql_with_params()
         with connections[per_body.db].cursor() as cursor:
             # One pass over the per-body counts in the database: Django's aggregate() cannot

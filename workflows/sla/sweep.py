@@ -34,11 +34,12 @@ from kla.models import Body, Category, Instruction, SubmissionState
 from kla.time import WIB, long_date, long_moment, wib_date
 from roles.models import Membership
 from roles.roles import Role
-from roles.selectors import members_of_group
-from workflows.duties import people_waited_for
+from roles.selectors import members_of_group, people_by_body
+from workflows.duties import people_waited_for_many
+from workflows.flow import duty_roles
 from workflows.models import ComplianceCell, Escalation, Notification, Reminder, Timer
 from workflows.notifications.outbox import outbox_send
-from workflows.notifications.write import body_address_owed, body_address_row
+from workflows.notifications.write import body_address_row
 from workflows.sla.calendar import WorkCalendar
 from workflows.sla.followup import follow_up_escalations_send, follow_up_reminders_send
 from workflows.sla.recompute import recompute_pending, recomputing
@@ -113,24 +114,34 @@ def _claim_escalations(timer_ids: list[int], now: dt.datetime) -> list[int]:
 
 
 def _announce_escalations(timer_ids: Iterable[int], now: dt.datetime) -> None:
-    timers = Timer.objects.filter(pk__in=list(timer_ids)).select_related(
-        "submission__body", "submission__instruction"
+    timers = list(
+        Timer.objects.filter(pk__in=list(timer_ids))
+        .select_related("submission__body", "submission__instruction")
+        .order_by("pk")
     )
+    keys = {(t.step, t.submission.body_id) for t in timers}
+    # Who each step waits for, and the consolidators, for the whole batch at once.
+    waited = people_waited_for_many(keys)
+    operators = people_by_body(Role.OPERATOR, {body for _step, body in keys})
     consolidators = list(members_of_group(Role.CONSOLIDATOR))
     people_cache: dict[tuple[str, int], list[User]] = {}
     # Whether the step's escalation also goes to the body's address (no operator to tell).
     address_cache: dict[tuple[str, int], bool] = {}
     rows: list[Notification] = []
     events: list[dict[str, Any]] = []
-    for timer in timers.order_by("pk"):
+    for timer in timers:
         submission = timer.submission
         key = (timer.step, submission.body_id)
         if key not in people_cache:
             seen: dict[Any, User] = {}
-            for person in [*people_waited_for(submission, timer.step), *consolidators]:
+            for person in [*waited[key], *consolidators]:
                 seen.setdefault(person.pk, person)
             people_cache[key] = list(seen.values())
-            address_cache[key] = body_address_owed(submission, timer.step)
+            address_cache[key] = (
+                bool(submission.body.email)
+                and Role.OPERATOR in duty_roles(timer.step)
+                and not operators[submission.body_id]
+            )
         due = timer.due_at.astimezone(WIB) if timer.due_at else None
         step_label = str(S(timer.step).label) if timer.step in S.values else timer.step
         title = _("Melewati tenggat: #%(id)s %(title)s") % {

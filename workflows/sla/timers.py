@@ -14,6 +14,7 @@ calendar changes, ``workflows.sla.recompute`` recomputes the open due times in t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from kla.models import Instruction, Submission, SubmissionState
 from kla.time import end_of_workday, wib_date
@@ -51,31 +52,49 @@ def step_due(
     return due
 
 
+def due_for(
+    submission: Submission, *, at: dt.datetime, calendar: WorkCalendar | None = None
+) -> dt.datetime | None:
+    """When the step the submission's current state waits on, begun at ``at``, is due
+    (``None`` once audited)."""
+    if submission.state == S.AUDITED:
+        return None
+    return step_due(
+        step=submission.state,
+        started_at=at,
+        instruction=submission.instruction,
+        calendar=calendar if calendar is not None else WorkCalendar.load(),
+    )
+
+
+_UNSET: Any = object()
+
+
 def timer_start(
     *,
     submission: Submission,
     at: dt.datetime,
     calendar: WorkCalendar | None = None,
+    due: dt.datetime | None = _UNSET,
 ) -> Timer | None:
     """Close the submission's open step and open the one its current state waits on.
 
     Runs inside the action's transaction (the submission row is locked by the caller), so the
-    due time changes together with the state. Sets ``submission.due_at`` (null once audited).
+    due time changes together with the state. Sets ``submission.due_at`` (null once audited);
+    a caller that has computed the due time (``due_for``) and written it with the state
+    passes it as ``due``, and the submission is not written again.
     """
     Timer.objects.filter(submission=submission, closed_at__isnull=True).update(closed_at=at)
+    written = due is not _UNSET
+    if not written:
+        due = due_for(submission, at=at, calendar=calendar)
     timer: Timer | None = None
-    due: dt.datetime | None = None
     if submission.state != S.AUDITED:
-        due = step_due(
-            step=submission.state,
-            started_at=at,
-            instruction=submission.instruction,
-            calendar=calendar if calendar is not None else WorkCalendar.load(),
-        )
         timer = Timer.objects.create(
             submission=submission, step=submission.state, started_at=at, due_at=due
         )
-    Submission.objects.filter(pk=submission.pk).update(due_at=due)
+    if not written:
+        Submission.objects.filter(pk=submission.pk).update(due_at=due)
     submission.due_at = due
     return timer
 

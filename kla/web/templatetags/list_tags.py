@@ -21,6 +21,7 @@ def sort_header(context: template.Context, key: str, label: str) -> SafeString:
     current = request.GET.get("ordering", "")
     query = request.GET.copy()
     query.pop("halaman", None)
+    query.pop("kursor", None)  # a new order starts from its first page
     if current == key:
         query["ordering"], sort, mark = f"-{key}", "ascending", "▲"
         hint = _("urutkan turun")

@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from kla.errors import Forbidden, Invalid, ServiceError
-from kla.models import Body, Category, Indicator
+from kla.listing import BodyCode
+from kla.models import Category, Indicator
 from kla.reports.consolidation import (
     RowOutcome,
     consolidation_apply,
     consolidation_queue,
 )
+from kla.web.filters import BodyPicker
 from kla.web.middleware import refusal_messages
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
 from kla.web.views.instructions import page_instruction
@@ -32,9 +34,10 @@ PAGE_SIZE = 100
 
 
 class QueueFilter(forms.Form):
-    """Filters of the consolidation screen; a bad value counts as not given."""
+    """Filters of the consolidation screen; a bad value counts as not given (and is shown
+    beside its field). The body is a code, looked up alone: no list of every body."""
 
-    agency = forms.ChoiceField(label=_l("Perangkat/lembaga"), required=False)
+    agency = BodyCode(label=_l("Perangkat/lembaga"), required=False, widget=BodyPicker(many=False))
     category = forms.ChoiceField(
         label=_l("Kategori"), required=False, choices=[("", _l("Semua")), *Category.choices]
     )
@@ -42,12 +45,8 @@ class QueueFilter(forms.Form):
         label=_l("Indikator"), required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, *args: Any, bodies: list[Body], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [  # type: ignore[attr-defined]
-            ("", _l("Semua")),
-            *[(b.code, b.name) for b in bodies],
-        ]
         self.fields["indicator"].choices = [  # type: ignore[attr-defined]
             ("", _l("Semua")),
             *[(i.number, f"{i.number}. {i.name}") for i in Indicator.objects.order_by("number")],
@@ -79,9 +78,7 @@ def _selected(values: list[str]) -> list[tuple[int, int | None]] | None:
 def _consolidation_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     roles = request_roles(request)
     instruction = page_instruction(request)
-    everything = consolidation_queue(user=request.user, roles=roles, instruction=instruction)
-    bodies = list(Body.objects.filter(submissions__in=everything).distinct().order_by("name"))
-    form = QueueFilter(request.GET or None, bodies=bodies)
+    form = QueueFilter(request.GET or None)
     filters = form.filters() if request.GET else {}
     qs = consolidation_queue(user=request.user, roles=roles, instruction=instruction, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
@@ -122,7 +119,7 @@ def consolidation(request: AuthenticatedHttpRequest) -> HttpResponse:
     if items is None:
         raise Invalid({"pilih": _("Pilihan tidak valid.")})
     outcomes = consolidation_apply(
-        user=request.user, action=request.POST.get("action"), items=items, note=note
+        user=request.user, action=request.POST.get("action"), items=items, note=note, roles=roles
     )
     return _consolidation_page(request, outcomes=outcomes)
 

@@ -26,9 +26,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kla.errors import Forbidden, Invalid, ServiceError, TooLarge
 from kla.evidence import download_name
-from kla.listing import FindingFilter
-from kla.models import Body, Submission
-from kla.web.filters import filter_query, instruction_choices, page_filters
+from kla.listing import BodyCode, FindingFilter
+from kla.models import Submission
+from kla.web.filters import (
+    BodyPicker,
+    filter_query,
+    instruction_choices,
+    page_filters,
+    sees_one_body,
+)
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
 from kla.web.views.instructions import page_instruction
 from roles.permissions import may_record_findings, may_view_findings, may_view_followup_matrix
@@ -64,7 +70,12 @@ def _textarea(rows: int = 3) -> forms.Textarea:
 class FindingForm(forms.Form):
     """A finding's fields; the recommendations are the repeated ``recommendations`` boxes."""
 
-    agency = forms.ChoiceField(label=_l("Perangkat/lembaga"), required=False)
+    agency = BodyCode(
+        label=_l("Perangkat/lembaga"),
+        required=False,
+        active_only=True,
+        widget=BodyPicker(many=False),
+    )
     title = forms.CharField(label=_l("Judul temuan"), max_length=TITLE_MAX)
     condition = forms.CharField(label=_l("Kondisi"), max_length=TEXT_MAX, widget=_textarea())
     criteria = forms.CharField(label=_l("Kriteria"), max_length=TEXT_MAX, widget=_textarea())
@@ -78,12 +89,7 @@ class FindingForm(forms.Form):
     def __init__(self, *args: Any, submission: Submission | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if submission is None:
-            agency = self.fields["agency"]
-            assert isinstance(agency, forms.ChoiceField)
-            agency.choices = [
-                (b.code, b.name) for b in Body.objects.filter(active=True).order_by("name")
-            ]
-            agency.required = True
+            self.fields["agency"].required = True
         else:
             del self.fields["agency"]
 
@@ -130,13 +136,9 @@ def finding_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         scope = page_instruction(request, allow_all=True)
         if scope is not None:
             queryset = queryset.filter(instruction=scope)
-    bodies = list(
-        Body.objects.filter(findings__in=queryset)
-        .distinct()
-        .order_by("name")
-        .values_list("code", "name")
+    filters = page_filters(
+        FindingFilter, request, queryset, one_body=sees_one_body(request_roles(request))
     )
-    filters = page_filters(FindingFilter, request, queryset, bodies=bodies)
     valid = filters.is_valid()
     rows = filters.qs if valid else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))

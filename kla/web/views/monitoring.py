@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kla.errors import Invalid, ServiceError
-from kla.models import Body, Indicator
+from kla.listing import BodyCode
+from kla.models import Indicator
+from kla.web.filters import BodyPicker
 from kla.web.requests import AuthenticatedHttpRequest, on_refusal, request_roles
 from kla.web.views.compliance import compliance_page
 from kla.web.views.instructions import page_instruction
@@ -42,7 +44,9 @@ PAGE_SIZE = 25
 class MonitoringNoteForm(forms.Form):
     """A note to a body, optionally about one indicator (the instruction is the page's)."""
 
-    agency = forms.ChoiceField(label=_l("Perangkat/lembaga"))
+    agency = BodyCode(
+        label=_l("Perangkat/lembaga"), active_only=True, widget=BodyPicker(many=False)
+    )
     indicator = forms.ChoiceField(label=_l("Indikator"), required=False)
     note = forms.CharField(
         label=_l("Catatan monitoring"),
@@ -52,17 +56,23 @@ class MonitoringNoteForm(forms.Form):
 
     def __init__(self, *args: Any, roles: Roles, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bodies = Body.objects.filter(active=True).order_by("name")
-        if not (roles.verifier_everywhere or roles.consolidator):
-            bodies = bodies.filter(pk__in=roles.verifier_of)  # a scoped verifier's bodies only
-        agency = self.fields["agency"]
-        assert isinstance(agency, forms.ChoiceField)
-        agency.choices = [(b.code, b.name) for b in bodies]
+        self.roles = roles
         indicator = self.fields["indicator"]
         assert isinstance(indicator, forms.ChoiceField)
         indicator.choices = [("", _l("Semua indikator"))] + [
             (str(i.number), f"{i.number}. {i.name}") for i in Indicator.objects.order_by("number")
         ]
+
+    def clean_agency(self) -> str:
+        """A scoped verifier writes to their bodies only: another is refused beside the field
+        (the service would refuse it too, 403)."""
+        code: str = self.cleaned_data["agency"]
+        field = self.fields["agency"]
+        assert isinstance(field, BodyCode)
+        scoped = not (self.roles.verifier_everywhere or self.roles.consolidator)
+        if scoped and code and field.found[code][0] not in self.roles.verifier_of:
+            raise forms.ValidationError(_("Perangkat/lembaga ini di luar lingkup verifikasi Anda."))
+        return code
 
 
 @login_required

@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,11 +27,11 @@ from kla.drafting import (
 from kla.errors import Conflict, Forbidden, Invalid, ServiceError
 from kla.evidence import ACCEPTED_LABEL
 from kla.instructions import instruction_get
-from kla.listing import SubmissionFilter
-from kla.models import Body, Category, Instruction, Submission, SubmissionState
+from kla.listing import BoundedPaginator, SubmissionFilter
+from kla.models import Category, Instruction, Submission, SubmissionState
 from kla.reports.duplicates import annotate_duplicates
 from kla.reports.resubmission import changes_since_return
-from kla.web.filters import filter_query, instruction_choices, page_filters
+from kla.web.filters import filter_query, instruction_choices, page_filters, sees_one_body
 from kla.web.forms import (
     ActionForm,
     EvidenceForm,
@@ -224,20 +223,14 @@ def submission_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The submissions this person may see: searched, filtered and sorted from the URL."""
     roles = request_roles(request)
     visible = visible_to(request.user, roles)
-    bodies = list(
-        Body.objects.filter(submissions__in=visible)
-        .distinct()
-        .order_by("name")
-        .values_list("code", "name")
-    )
     qs = visible.select_related("body")
     shown = page_instruction(request, allow_all=True)
     if shown is not None:
         qs = qs.filter(instruction=shown)
-    filters = page_filters(SubmissionFilter, request, qs, bodies=bodies)
+    filters = page_filters(SubmissionFilter, request, qs, one_body=sees_one_body(roles))
     valid = filters.is_valid()
     rows = filters.qs if valid else Submission.objects.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    page = BoundedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
     return render(
         request,
         "kla/submission_list.html",
@@ -407,6 +400,7 @@ def submission_action(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         action=form.cleaned_data["action"],
         note=form.cleaned_data.get("note", ""),
         version=form.cleaned_data.get("version"),
+        roles=request_roles(request),
     )
     messages.success(request, str(DONE[form.cleaned_data["action"]]))
     return redirect("submission-detail", pk=pk)

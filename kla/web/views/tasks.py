@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Case, QuerySet, Value, When
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,14 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
-from kla.listing import SubmissionFilter, submissions_default_order
-from kla.models import Body, Category, Instruction, Submission, SubmissionState
-from kla.web.filters import instruction_choices, page_filters
+from kla.listing import BoundedPaginator, SubmissionFilter, submissions_default_order
+from kla.models import Category, Instruction, Submission, SubmissionState
+from kla.web.filters import instruction_choices, page_filters, sees_one_body
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
 from kla.web.views.instructions import page_instruction
 from roles.permissions import holds, may_draft
 from roles.roles import Role
-from roles.selectors import visible_to
 from workflows.duties import DUTY_ROLES, waiting_for
 from workflows.models import TrailEvent
 from workflows.sla.compliance import obligations_of
@@ -54,13 +52,9 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     roles = request_roles(request)
     # Work outlives its instruction: every instruction unless the page names one.
     scope = page_instruction(request, allow_all=True) if request.GET.get("instruction") else None
-    bodies = list(
-        Body.objects.filter(submissions__in=visible_to(request.user, roles))
-        .distinct()
-        .order_by("name")
-        .values_list("code", "name")
+    filters = page_filters(
+        SubmissionFilter, request, Submission.objects.none(), one_body=sees_one_body(roles)
     )
-    filters = page_filters(SubmissionFilter, request, Submission.objects.none(), bodies=bodies)
     valid = filters.is_valid()
     sorted_by_person = bool(valid and filters.form.cleaned_data.get("ordering"))
 
@@ -77,7 +71,7 @@ def tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         if role == Role.OPERATOR and not sorted_by_person:
             found = _returned_first(found)
-        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get(param))
+        page = BoundedPaginator(found, PAGE_SIZE).get_page(request.GET.get(param))
         rows = list(page.object_list)
         if role == Role.OPERATOR:
             _with_return_notes(rows)

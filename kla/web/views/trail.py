@@ -23,7 +23,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -33,16 +32,16 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from kla.errors import Forbidden
-from kla.listing import TrailFilter
-from kla.models import Body, ExportKind
+from kla.listing import BAD_CURSOR, Cursor, TrailFilter, keyset_page
+from kla.models import ExportKind
 from kla.reports.exports import export_request
 from kla.time import WIB
 from kla.web.filters import page_filters
 from kla.web.requests import AuthenticatedHttpRequest, request_roles
-from kla.web.templatetags.kla_tags import role_label, state_label
-from kla.web.templatetags.trail_tags import stream_label, trail_action_label
-from roles.permissions import may_export_trail, may_read_trail
-from workflows.models import TrailEvent
+from kla.web.templatetags.kla_tags import ACTION_LABELS, role_label, state_label
+from kla.web.templatetags.trail_tags import TRAIL_ACTION_LABELS, stream_label, trail_action_label
+from roles.permissions import may_export_trail, may_read_every_stream, may_read_trail
+from workflows.models import TrailEvent, TrailStream
 from workflows.trail.append import event_record
 from workflows.trail.checkpoints import checkpoint_latest, current_verifier, known_verifiers
 from workflows.trail.proofs import (
@@ -53,8 +52,8 @@ from workflows.trail.proofs import (
 )
 from workflows.trail.reading import (
     EXPORT_FORMATS,
+    ChainStatus,
     TrailFilters,
-    trail_actions,
     trail_chains_status,
     trail_export_record,
     trail_export_rows,
@@ -62,6 +61,14 @@ from workflows.trail.reading import (
 )
 
 PAGE_SIZE = 50
+# The page's cursor (``kla.listing.Cursor``): the trail goes by key, newest first, never
+# counted; an old page number in a bookmark is ignored.
+CURSOR = "kursor"
+PAGE_PARAMS = (CURSOR, "halaman")
+# A stream on the page is re-walked whole when it holds at most this many events; a longer
+# one (the system stream, a submission downloaded thousands of times) is left to
+# ``verify_trail``, so that opening the page costs the same at any size of the trail.
+CHAIN_WALK_MAX = 200
 # The newest checkpoints the page lists; the API lists them all.
 CHECKPOINTS_SHOWN = 5
 # Dates outside this range are typing mistakes, and near the ends of ``datetime`` the shift
@@ -138,14 +145,14 @@ class TrailPageFilters:
 
     def __init__(self, request: AuthenticatedHttpRequest) -> None:
         query = request.GET.copy()
-        query.pop("halaman", None)
+        for param in PAGE_PARAMS:
+            query.pop(param, None)
         self.form = TrailFilterForm(query or None)
-        actions = trail_actions(user=request.user, roles=request_roles(request))
+        actions = _known_actions(request)
         self.listing = page_filters(
             TrailFilter,
             request,
             TrailEvent.objects.none(),
-            bodies=list(Body.objects.order_by("name").values_list("code", "name")),
             actions=[(a, trail_action_label(a)) for a in actions],
         )
 
@@ -162,14 +169,37 @@ class TrailPageFilters:
         return {**self.form.filters().as_data(), **given}
 
 
+def _known_actions(request: AuthenticatedHttpRequest) -> list[str]:
+    """The actions the person's rows can carry, from the known list (no pass over the
+    events): every one for those who read every stream, else those of submissions."""
+    known = TRAIL_ACTION_LABELS if may_read_every_stream(request_roles(request)) else ACTION_LABELS
+    return sorted(known, key=lambda action: str(known[action]))
+
+
 def _form(request: AuthenticatedHttpRequest) -> TrailPageFilters:
     return TrailPageFilters(request)
 
 
 def _query_string(request: AuthenticatedHttpRequest) -> str:
     query = request.GET.copy()
-    query.pop("halaman", None)
+    for param in PAGE_PARAMS:
+        query.pop(param, None)
     return query.urlencode()
+
+
+def _cursor(request: AuthenticatedHttpRequest) -> Cursor | None:
+    """The page's cursor; ``ValueError`` for a bad one (the page is 400)."""
+    given = request.GET.get(CURSOR, "")
+    return Cursor.decode(given) if given else None
+
+
+def _chains(names: set[str]) -> dict[str, ChainStatus | None]:
+    """The chain status of each stream shown, re-walked where it is short enough (one
+    query for the heads, then one pass over the short streams); ``None`` for the others."""
+    sizes = dict(TrailStream.objects.filter(name__in=names).values_list("name", "seq"))
+    short = {name for name in names if sizes.get(name, 0) <= CHAIN_WALK_MAX}
+    walked = trail_chains_status(streams=short) if short else {}
+    return {name: walked.get(name) for name in names}
 
 
 def _require_readable(request: AuthenticatedHttpRequest) -> None:
@@ -191,24 +221,34 @@ def trail_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_export": may_export_trail(roles),
         "page": None,
         "statuses": {},
+        "cursor_error": "",
     }
+    try:
+        cursor = _cursor(request)
+    except ValueError:
+        context["cursor_error"] = BAD_CURSOR
+        return render(request, "kla/trail/list.html", context, status=400)
     if not filters.is_valid():
         return render(request, "kla/trail/list.html", context, status=400)
     qs = trail_query(user=request.user, filters=filters.form.filters(), roles=roles)
     qs = filters.apply(qs.select_related("submission", "body"))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
-    statuses = trail_chains_status(streams={e.stream.name for e in page.object_list})
-    latest = checkpoint_latest()
-    proven = events_in_tree(
-        [e.pk for e in page.object_list], latest.tree_size if latest is not None else 0
+    page = keyset_page(
+        qs, cursor=cursor, size=PAGE_SIZE, newest_first=filters.listing.newest_first()
     )
-    rows = [(event, statuses[event.stream.name], event.pk in proven) for event in page.object_list]
+    chains = _chains({e.stream.name for e in page.rows})
+    latest = checkpoint_latest()
+    proven = events_in_tree([e.pk for e in page.rows], latest.tree_size if latest else 0)
+    rows = [(event, chains[event.stream.name], event.pk in proven) for event in page.rows]
+    statuses = [s for s in chains.values() if s is not None]
     current = current_verifier()
     context |= {
         "page": page,
+        "cursor_param": CURSOR,
         "rows": rows,
-        "statuses": sorted(statuses.values(), key=lambda s: s.stream),
-        "broken": [s for s in statuses.values() if not s.intact],
+        "statuses": sorted(statuses, key=lambda s: s.stream),
+        "broken": sorted((s for s in statuses if not s.intact), key=lambda s: s.stream),
+        "unwalked": sorted(name for name, s in chains.items() if s is None),
+        "chain_walk_max": CHAIN_WALK_MAX,
         "checkpoints": list(checkpoints_newest()[:CHECKPOINTS_SHOWN]),
         "keys": [(key, key == current) for key in known_verifiers()],
     }
