@@ -200,6 +200,24 @@ else:
             },
         }
     }
+# DATABASE_POOLER=transaction: DATABASE_URL names PgBouncer (or a pooler like it) in transaction
+# mode, where each transaction may run on another server connection (docs/scale-out.md). Then
+# nothing may outlive a transaction: no server-side cursors (``.iterator()`` would declare one
+# and fetch from it later, elsewhere), no prepared statements (psycopg prepares a query after
+# five runs; PgBouncer before 1.21 does not carry them over), and the pooler, not Django, keeps
+# the connections. ``session`` (or empty): a direct connection or a session-mode pooler.
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in {"", "session", "transaction"}:
+    raise SettingsRefused(
+        f"DATABASE_POOLER must be transaction or session, not {DATABASE_POOLER!r}"
+    )
+if DATABASE_POOLER == "transaction":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise SettingsRefused("DATABASE_POOLER=transaction needs a PostgreSQL DATABASE_URL")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    # Django's own pool would pool the pooler; persistent connections to it are cheap.
+    DATABASES["default"]["OPTIONS"].pop("pool", None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -246,6 +264,28 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Several machines: evidence and exports on one S3-compatible bucket (MinIO, Ceph, AWS...)
+# every web process and worker reads and writes, through django-storages. Private objects
+# only, never a public or signed URL: the download views stream them, as from the folder.
+STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Two uploads of one name never overwrite each other (as in the folder).
+            "file_overwrite": False,
+            # MinIO and most S3-compatible servers want path-style addresses.
+            "addressing_style": os.environ.get("STORAGE_S3_ADDRESSING_STYLE", "path"),
+        },
+    }
 MEDIA_ROOT = os.environ.get("EVIDENCE_ROOT", str(VAR_DIR / "evidence"))
 
 EVIDENCE_MAX_MB = envint("EVIDENCE_MAX_MB", 20)
@@ -312,6 +352,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One beat at a time (kla.beat): each takes a lock as it starts, in Redis when REDIS_URL is set
+# (renewed by the holder, gone BEAT_LOCK_SECONDS after it dies), else a file lock of this
+# machine. A second beat stands by until the first stops, or with BEAT_LOCK_STANDBY=false
+# refuses to start.
+BEAT_LOCK = envbool("BEAT_LOCK", True)
+BEAT_LOCK_SECONDS = envint("BEAT_LOCK_SECONDS", 60)
+if BEAT_LOCK_SECONDS < 3:
+    raise SettingsRefused("BEAT_LOCK_SECONDS must be at least 3")
+BEAT_LOCK_STANDBY = envbool("BEAT_LOCK_STANDBY", True)
 # The SLA sweep (escalations, reminders, the email outbox) every few minutes; what it
 # sends is claimed in the database, so overlapping sweeps are harmless.
 RELAY_SECONDS = envint("RELAY_SECONDS", 60)

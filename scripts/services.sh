@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL, Redis and Chromium are there and running for the test suite.
 # Installs with apt-get when missing and we are root (as in CI); starts what is down.
+# --without-browser (make bench): PostgreSQL and Redis only, Chromium neither checked nor installed.
 set -euo pipefail
+
+browser=1
+if [ "${1:-}" = "--without-browser" ]; then
+  browser=""
+fi
 
 as_root() { [ "$(id -u)" = 0 ]; }
 apt_updated=""
@@ -43,7 +49,16 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 # Chromium for the browser journeys
+if [ -z "$browser" ]; then
+  echo "services: PostgreSQL and Redis ready"
+  exit 0
+fi
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
+fi
+# PgBouncer for the pooler test (tests/kla/test_pooler.py starts its own on a free port and
+# skips when it is absent); nothing runs here.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  apt_install pgbouncer || echo "services: pgbouncer not installed: the pooler test is skipped" >&2
 fi
 echo "services: PostgreSQL, Redis and Chromium ready"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,80 @@ def test_a_session_shorter_than_a_form_or_an_unknown_log_format_stops_the_start(
     result = _run("-c", PROBE, KLA_DEMO="1", **env)
     assert result.returncode != 0
     assert words in result.stderr
+
+
+# --- several processes (docs/scale-out.md) ----------------------------------------------------
+
+DATABASE_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "d = s.DATABASES['default']; print(json.dumps({'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS',"
+    " False), 'options': d['OPTIONS'], 'age': d['CONN_MAX_AGE'], "
+    "'checks': d['CONN_HEALTH_CHECKS']}))"
+)
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_transaction_mode_pooler_turns_off_server_side_cursors_and_prepared_statements() -> None:
+    pooled = _json(_run("-c", DATABASE_PROBE, DATABASE_POOLER="transaction", **PRODUCTION))
+    assert pooled["cursors"] is True
+    assert (
+        "prepare_threshold" in pooled["options"] and pooled["options"]["prepare_threshold"] is None
+    )
+    assert (pooled["age"], pooled["checks"]) == (60, True)  # persistent, checked: to the pooler
+    direct = _json(_run("-c", DATABASE_PROBE, **PRODUCTION))
+    assert direct["cursors"] is False and "prepare_threshold" not in direct["options"]
+    session = _json(_run("-c", DATABASE_PROBE, DATABASE_POOLER="session", **PRODUCTION))
+    assert session == direct
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DATABASE_POOLER": "statement"}, "DATABASE_POOLER must be transaction or session"),
+        ({"DATABASE_POOLER": "transaction", "DATABASE_URL": ""}, "needs a PostgreSQL"),
+        ({"BEAT_LOCK_SECONDS": "1"}, "BEAT_LOCK_SECONDS must be at least 3"),
+    ],
+)
+def test_a_pooler_it_does_not_know_or_a_pooler_without_postgres_stops_the_start(
+    env: dict[str, str], words: str
+) -> None:
+    result = _run("-c", PROBE, KLA_DEMO="1", **env)
+    assert result.returncode != 0
+    assert words in result.stderr
+
+
+STORAGE_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps(s.STORAGES['default']))"
+)
+S3 = {
+    "STORAGE_S3_BUCKET": "kla-bukti",
+    "STORAGE_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    "STORAGE_S3_ACCESS_KEY_ID": "kla",
+    "STORAGE_S3_SECRET_ACCESS_KEY": "rahasia-penyimpanan",
+    "STORAGE_S3_REGION": "ap-southeast-3",
+}
+
+
+def test_the_local_folder_by_default_and_the_bucket_when_one_is_named() -> None:
+    local = _json(_run("-c", STORAGE_PROBE, KLA_DEMO="1"))
+    assert local["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert local["OPTIONS"]["location"].endswith("evidence")
+    bucket = _json(_run("-c", STORAGE_PROBE, KLA_DEMO="1", **S3))
+    assert bucket["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert bucket["OPTIONS"] | {"location": ""} == {
+        "bucket_name": "kla-bukti",
+        "endpoint_url": "http://127.0.0.1:9000",
+        "access_key": "kla",
+        "secret_key": "rahasia-penyimpanan",
+        "region_name": "ap-southeast-3",
+        "location": "",
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "addressing_style": "path",
+    }

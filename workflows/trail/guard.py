@@ -193,7 +193,19 @@ def register_sqlite_function(sender: Any, connection: BaseDatabaseWrapper, **kwa
 
 @contextmanager
 def flush_allowed(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """Let this connection empty the trail, for ``manage.py flush`` only."""
+    """Let this connection empty the trail, for ``manage.py flush`` only.
+
+    The switch is a session setting: through a transaction-mode pooler it would stay on the
+    pooled server connection for whoever gets it next, so it is refused there
+    (docs/scale-out.md): flush on a direct connection.
+    """
+    if connection.vendor == "postgresql" and connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        raise RuntimeError(
+            "flush through a transaction-mode pooler (DATABASE_POOLER=transaction) is refused:"
+            " connect to PostgreSQL directly"
+        )
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
