@@ -73,8 +73,7 @@ lock: install-dev
 	$(VENV)/bin/pip install -q uv
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
-	test -f requirements/bench.lock || cp requirements/dev.lock requirements/bench.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes -q -o requirements/bench.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra bench --python-version 3.11 --generate-hashes -q -o requirements/bench.lock
 
 # Re-vendor the front-end assets after changing package.json: npm installs what
 # package-lock.json pins, and scripts/vendor_assets.py copies it into kla/static/vendor.
@@ -83,13 +82,17 @@ vendor:
 	npm ci --ignore-scripts --no-audit --no-fund
 	$(PYTHON) scripts/vendor_assets.py
 
+# The benches need the base and the bench extra (requirements/bench.lock): no test tools, no
+# browser. Each makes its own scratch databases (BENCH_DATABASE_PREFIX) and drops only those.
 $(VENV)/.bench: requirements/bench.lock | $(VENV)/bin/python
 	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/bench.lock
-	touch $@ $(VENV)/.dev $(VENV)/.base
+	touch $@ $(VENV)/.base
 
+# make bench BENCH=pages runs one bench (python -m bench NAME).
+BENCH ?=
 bench: $(VENV)/.bench
-	scripts/services.sh
-	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(PY) -m bench
+	scripts/services.sh --without-browser
+	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,9 @@
 """Evidence package and recap workbook cost at two sizes, measured in one run:
 ``python -m bench exports`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
 
-In a scratch database (Django's test-database machinery; dropped at the end) and a temporary
-storage folder it creates, in bulk, verified submissions with two small evidence files each:
+In a scratch database of its own (``bench._scratch``: ``<BENCH_DATABASE_PREFIX>exports``,
+created and migrated by this run and dropped at the end) and a temporary storage folder it
+creates, in bulk, verified submissions with two small evidence files each:
 a tenth of the full size first (``BENCH_EXPORT_SIZES``, ``500,5000`` submissions by default:
 1,000 then 10,000 files), and builds each export (``BENCH_EXPORT_KINDS``, both by default:
 ``evidence_zip,rekap_xlsx``; with only the recap no files are stored) for a consolidator at
@@ -10,7 +11,7 @@ each size, printing the time and the peak of Python memory (tracemalloc) and the
 the large run to the small one. Both are written as streams, so the peak must stay flat
 (ratio near 1) while the time grows linearly (time per file ratio near 1): the package copies
 file by file, the recap reads its rows in keyset batches into openpyxl's write-only workbook,
-which spools each sheet to disk. ``BENCH_EXPORT_DB`` names the scratch database.
+which spools each sheet to disk.
 """
 
 from __future__ import annotations
@@ -24,19 +25,18 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from bench._scratch import export_world, scratch_database, teardown
+from bench._scratch import Scratch, export_world, scratch_database, teardown
 
 SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "500,5000").split(",") if s]
 FILES_PER_SUBMISSION = 2
 KINDS = [k for k in os.environ.get("BENCH_EXPORT_KINDS", "evidence_zip,rekap_xlsx").split(",") if k]
-SCRATCH_DB = os.environ.get("BENCH_EXPORT_DB", "bench_kla_exports")
 BATCH = 1000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def _scratch(storage_dir: str) -> Any:
+def _scratch(storage_dir: str) -> Scratch:
     os.environ["EVIDENCE_ROOT"] = storage_dir
-    return scratch_database(SCRATCH_DB, "exports")
+    return scratch_database("exports")
 
 
 def _world() -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _measure(build: Callable[..., None], user: Any) -> tuple[float, int, int]:
 
 def main() -> None:
     storage_dir = tempfile.mkdtemp(prefix="bench-kla-exports-")
-    old_config = _scratch(storage_dir)
+    scratch = _scratch(storage_dir)
     try:
         from django.utils import translation
 
@@ -153,7 +153,7 @@ def main() -> None:
                     f"x{(t_large / u_large) / (t_small / u_small):.2f} (linear: ~1)"
                 )
     finally:
-        teardown(old_config)
+        teardown(scratch)
         shutil.rmtree(storage_dir, ignore_errors=True)
 
 

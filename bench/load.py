@@ -9,7 +9,8 @@ or no answer) and what was lost: submissions acknowledged (201) but absent, subm
 approvals acknowledged (200) but not in the trail, emails owed but never sent once the
 broker was back, and the trail's chains re-walked.
 
-Everything runs on a scratch database and a Redis of its own on a free port; gunicorn has 4
+Everything runs on a scratch database (``<BENCH_DATABASE_PREFIX>load``, created by this run and
+dropped at the end) and a Redis of its own on a free port; gunicorn has 4
 workers, beside one Celery worker and beat (relay every 10 s).
 """
 
@@ -35,7 +36,6 @@ VENV = ROOT / ".venv" / "bin"
 SECONDS = int(os.environ.get("LOAD_SECONDS", "300"))
 USERS = int(os.environ.get("LOAD_USERS", "30"))
 OUTAGE = int(os.environ.get("LOAD_OUTAGE", "60"))
-DB_NAME = os.environ.get("BENCH_DB_PREFIX", "bench_kla_") + "load"
 
 
 def _free_port() -> int:
@@ -148,7 +148,7 @@ def _print(name: str, result: dict[str, Any]) -> None:
 def main() -> None:
     if shutil.which("redis-server") is None or not (VENV / "gunicorn").exists():
         raise SystemExit("bench.load needs redis-server and the bench extra (make bench)")
-    old = scratch_database(DB_NAME, "load")
+    scratch = scratch_database("load")
     from django.conf import settings
     from django.core.management import call_command
 
@@ -234,7 +234,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(work, ignore_errors=True)
-        teardown(old)
+        teardown(scratch)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """The evidence package laid out by requirement, at two sizes measured in one run:
 ``python -m bench package`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
 
-In a scratch database of its own (``bench_kla_package``, made with Django's test-database
-machinery and dropped at the end, so it never meets ``bench.exports``' one) and a temporary
+In a scratch database of its own (``<BENCH_DATABASE_PREFIX>package``, created and migrated
+by this run and dropped at the end, so it never meets ``bench.exports``' one) and a temporary
 storage folder, it creates in bulk an instruction whose checklist has 48 requirements (two per
 indicator), verified submissions with two indicators and two small stored files each, and an
-``evidence_upload`` trail event per file (rows written directly, not chained: only the
-manifest's look-up of stream and ``seq`` is measured). Of every four files one names no
+``evidence_upload`` trail event per file (rows written directly, not chained, the heads walked
+forward to them as the guard allows: only the manifest's look-up of stream and ``seq`` is
+measured). Of every four files one names no
 requirement (``lainnya`` of both indicators), one names a requirement of one indicator (and so
 sits under ``lainnya`` of the other) and two name one requirement of each indicator: every file
 has two places in the package.
@@ -34,7 +35,6 @@ from bench._scratch import export_world, scratch_database, teardown
 SIZES = [int(s) for s in os.environ.get("BENCH_PACKAGE_FILES", "1000,10000").split(",") if s]
 FILES_PER_SUBMISSION = 2
 REQUIREMENTS_PER_INDICATOR = 2  # 24 indicators: 48 requirements
-SCRATCH_DB = "bench_kla_package"
 BATCH = 500
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -77,8 +77,10 @@ def _grow(world: dict[str, Any], total: int) -> None:
     until there are ``total`` files."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
+    from django.db import connection
     from django.utils import timezone
 
+    from bench._world import walk_heads
     from kla.models import Evidence, Submission
     from workflows.models import TrailEvent, TrailStream
 
@@ -102,9 +104,8 @@ def _grow(world: dict[str, Any], total: int) -> None:
             )
             for i in range(size)
         )
-        streams = TrailStream.objects.bulk_create(
-            TrailStream(name=s.stream, seq=FILES_PER_SUBMISSION) for s in subs
-        )
+        # Heads start at seq 0 (the guard's rule) and are walked to their events below.
+        streams = TrailStream.objects.bulk_create(TrailStream(name=s.stream) for s in subs)
         links, files, served = [], [], []
         for i, submission in enumerate(subs):
             n = start + i
@@ -153,6 +154,8 @@ def _grow(world: dict[str, Any], total: int) -> None:
             )
             for index, evidence in enumerate(files)
         )
+        with connection.cursor() as cursor:
+            walk_heads(cursor, streams[0].pk, streams[-1].pk)
         world["files"] += len(files)
 
 
@@ -179,7 +182,7 @@ def _measure(user: Any, instruction: Any) -> tuple[float, int, int, int]:
 def main() -> None:
     storage_dir = tempfile.mkdtemp(prefix="bench-kla-package-")
     os.environ["EVIDENCE_ROOT"] = storage_dir
-    old_config = scratch_database(SCRATCH_DB, "package")
+    scratch = scratch_database("package")
     try:
         from django.utils import translation
 
@@ -204,7 +207,7 @@ def main() -> None:
                 f"peak memory x{p_large / p_small:.2f} (flat: ~1)"
             )
     finally:
-        teardown(old_config)
+        teardown(scratch)
         shutil.rmtree(storage_dir, ignore_errors=True)
 
 

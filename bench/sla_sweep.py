@@ -1,13 +1,13 @@
 """SLA sweep cost per timer at two sizes, as a ratio measured in one run:
 ``python -m bench.sla_sweep`` (needs ``DATABASE_URL`` naming a PostgreSQL server).
 
-In a scratch database (Django's test-database machinery; dropped at the end) it creates
-``N`` open timers for each size of ``BENCH_SLA_SIZES`` (``1000,100000`` by default), a fixed
-share of them overdue (``BENCH_SLA_OVERDUE``, 2% by default), and times one sweep as of a
-moment after their due time: the set-based scan and claim of the overdue timers, then the
+In a scratch database (``<BENCH_DATABASE_PREFIX>sla``, created by this run, dropped at the end)
+it creates ``N`` open timers for each size of ``BENCH_SLA_SIZES`` (``1000,100000`` by default),
+a fixed share of them overdue (``BENCH_SLA_OVERDUE``, 2% by default), and times one sweep as of
+a moment after their due time: the set-based scan and claim of the overdue timers, then the
 announcement (trail event and notifications) of each. Timers of an earlier size stay, already
-escalated. It prints the time per open timer at each size and the ratio of the largest size
-to the smallest; the cost must grow no faster than linearly, so the ratio should stay near 1.
+escalated. It prints the time per open timer at each size and the ratio of the largest size to
+the smallest; the cost must grow no faster than linearly, so the ratio should stay near 1.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ import os
 import time
 from typing import Any
 
-from bench._scratch import scratch_database, teardown
+from bench._scratch import Scratch, scratch_database, teardown
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SLA_SIZES", "1000,100000").split(",") if s]
 OVERDUE_SHARE = float(os.environ.get("BENCH_SLA_OVERDUE", "0.02"))
-SCRATCH_DB = "bench_kla_sla"
 BATCH = 5000
 
 
-def _scratch_database() -> Any:
-    return scratch_database(SCRATCH_DB, "sla_sweep")
+def _scratch_database() -> Scratch:
+    return scratch_database("sla")
 
 
 def _world() -> dict[str, Any]:
@@ -106,7 +105,7 @@ def _measure(world: dict[str, Any], count: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    old_config = _scratch_database()
+    scratch = _scratch_database()
     try:
         world = _world()
         results = []
@@ -126,7 +125,7 @@ def main() -> None:
                 "(linear or better: <= ~1)"
             )
     finally:
-        teardown(old_config)
+        teardown(scratch)
 
 
 if __name__ == "__main__":

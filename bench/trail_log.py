@@ -2,8 +2,8 @@
 ``python -m bench.trail_log [--quick] [options]`` (``python -m bench trail_log`` runs it with
 the options of ``BENCH_TRAIL_LOG_ARGS``, none by default: the full sizes).
 
-Against the PostgreSQL server of ``DATABASE_URL`` it creates a scratch database (Django's
-test-database machinery, migrations and the append-only guard included), with a signing key
+Against the PostgreSQL server of ``DATABASE_URL`` it creates a scratch database
+(``<BENCH_DATABASE_PREFIX>trail_log``, migrated, the append-only guard included), with a signing key
 in a temporary directory (``TRAIL_SIGNING_KEY_FILE``, checkpoints into ``TRAIL_CHECKPOINT_DIR``
 beside it), and measures three things, emptying the trail between them:
 
@@ -22,8 +22,8 @@ beside it), and measures three things, emptying the trail between them:
    inserted in bulk), exported with ``bundle_export``, then verified with the command's code
    (``verify_bundle`` with the key) beside ``hashlib.sha256`` over the same file, alternately.
 
-The scratch database is dropped at the end. Memory stays flat: events are made and read in
-batches, never held all at once.
+The scratch database is dropped at the end (``BENCH_KEEP=1`` keeps it). Memory stays flat: events
+are made and read in batches, never held all at once.
 """
 
 from __future__ import annotations
@@ -48,9 +48,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bench._scratch import scratch_database, teardown
+from bench._scratch import fate, scratch_database, teardown
 
-SCRATCH_DB = "bench_kla_trail_log"
 PARTS = ("appends", "sequencing", "bundle")
 FULL = {
     "writers": 4,
@@ -712,7 +711,7 @@ def main(argv: list[str] | None = None) -> None:
     # For this process and for the log process it spawns, which reads the environment.
     os.environ["TRAIL_SIGNING_KEY_FILE"] = str(paths["key"])
     os.environ["TRAIL_CHECKPOINT_DIR"] = str(paths["checkpoints"])
-    old_config = scratch_database(SCRATCH_DB, "trail_log")
+    scratch = scratch_database("trail_log")
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     try:
@@ -728,7 +727,7 @@ def main(argv: list[str] | None = None) -> None:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
         mode = "quick" if options.quick else "full"
-        print(f"bench.trail_log ({mode}): PostgreSQL {version}, scratch database {SCRATCH_DB}")
+        print(f"bench.trail_log ({mode}): PostgreSQL {version}, scratch database {scratch.name}")
         for part in PARTS:
             if part not in options.only:
                 continue
@@ -744,11 +743,11 @@ def main(argv: list[str] | None = None) -> None:
         from django.db import connections
 
         connections.close_all()
-        teardown(old_config)
+        teardown(scratch)
         workdir.cleanup()
 
     print(
-        f"bench.trail_log: scratch database {SCRATCH_DB} dropped; "
+        f"bench.trail_log: scratch database {scratch.name} {fate(scratch)}; "
         f"{time.perf_counter() - started:.0f} s in all"
     )
     if "appends" in results:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Max, Q
+from django.db.models import CharField, Exists, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
 from kla.models import Submission
 from roles.roles import Role
@@ -117,3 +119,33 @@ def action_facts(*, user: User, submission_ids: Sequence[int]) -> dict[int, Acti
         pk: ActionFacts(authored=pk in authored, withdrawable=withdrawable_by(user, latest.get(pk)))
         for pk in submission_ids
     }
+
+
+def facts_annotations(user: User) -> dict[str, Any]:
+    """``action_facts`` for one person as annotations of a submissions query, so the action's
+    locking read brings them along (no query of their own): whether the person authored it,
+    and the actor and action of its newest event that is not its body's own operators reading
+    their files (``latest_events``' rule, on the submission's own stream)."""
+    authored = TrailEvent.objects.filter(
+        submission_id=OuterRef("pk"), actor_id=user.pk, action__in=AUTHORING_ACTIONS
+    )
+    stream = Concat(Value("submission:"), Cast(OuterRef("pk"), output_field=CharField()))
+    newest = (
+        TrailEvent.objects.filter(stream__name=stream)
+        .exclude(action=DOWNLOAD, role=Role.OPERATOR)
+        .order_by("-seq")
+    )
+    return {
+        "facts_authored": Exists(authored),
+        "facts_last_actor": Subquery(newest.values("actor_id")[:1]),
+        "facts_last_action": Subquery(newest.values("action")[:1]),
+    }
+
+
+def facts_of(user: User, submission: Submission) -> ActionFacts:
+    """The facts a submission read with ``facts_annotations`` carries."""
+    return ActionFacts(
+        authored=bool(getattr(submission, "facts_authored", False)),
+        withdrawable=getattr(submission, "facts_last_actor", None) == user.pk
+        and getattr(submission, "facts_last_action", None) in WITHDRAWABLE_AFTER,
+    )

@@ -35,7 +35,7 @@ from workflows.flow import (
     transition_from,
     transitions_of,
 )
-from workflows.four_eyes import ActionFacts
+from workflows.four_eyes import ActionFacts, facts_annotations, facts_of
 from workflows.models import TrailEvent
 from workflows.notifications.write import notify_transition
 from workflows.sla.timers import due_for, timer_start
@@ -136,10 +136,12 @@ def submission_act(
     ``roles`` are the person's, when the caller has read them already (once per request).
     """
     roles = roles if roles is not None else roles_of(user)
+    # One statement: the row locked, with what four eyes asks of the trail.
     submission = (
         visible_to(user, roles)
         .select_for_update(of=("self",))
         .select_related("instruction", "body")
+        .annotate(**facts_annotations(user))
         .filter(pk=submission_id)
         .first()
     )
@@ -147,7 +149,7 @@ def submission_act(
         raise NotVisible(_("Pengajuan tidak ditemukan."))
     if not isinstance(action, str) or action not in ACTIONS:
         raise Invalid({"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTIONS)})
-    flow = SubmissionFlow(submission, user=user, roles=roles)
+    flow = SubmissionFlow(submission, user=user, roles=roles, facts=facts_of(user, submission))
     named = transitions_of(action)
     # People read the button's words, never the API's code ("approve").
     label = str(named[0].label) if named else action

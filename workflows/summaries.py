@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -35,6 +36,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.sql.subqueries import UpdateQuery
 
 from kla.models import Category, Evidence, Submission, SubmissionState
 from workflows.models import ComplianceCell, CoverageCount, NihilDeclaration
@@ -83,6 +85,43 @@ def _cell_aggregates() -> dict[str, object]:
     }
 
 
+# Stand-ins for one body's instruction and body in the compiled UPDATE of ``refresh``.
+INSTRUCTION_MARK, BODY_MARK = -7_700_000_001, -7_700_000_002
+
+
+@cache
+def _cells_update_sql() -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE that recomputes one body's compliance rows, compiled once per process from
+    the aggregates of ``_cell_aggregates`` (building the expressions anew on every action cost
+    more than running them), with ``INSTRUCTION_MARK`` and ``BODY_MARK`` in its parameters."""
+    mine = reviewed().filter(instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK)
+    by_category = mine.filter(category=OuterRef("category")).order_by().values("category")
+
+    def column(name: str) -> Subquery:
+        aggregate = _cell_aggregates()[name]
+        return Subquery(by_category.annotate(v=aggregate).values("v")[:1])
+
+    nihil = NihilDeclaration.objects.filter(
+        instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK, category=OuterRef("category")
+    ).values("declared_at")[:1]
+    cells = ComplianceCell.objects.filter(instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK)
+    query = cells.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(
+        {
+            "submissions": Coalesce(column("n"), 0),
+            "least_rank": column("least"),
+            "due_at": column("due"),
+            "beyond_draft": Coalesce(column("beyond"), 0),
+            "submitted_at": column("first"),
+            "nihil_at": Subquery(nihil),
+        }
+    )
+    sql, params = query.get_compiler(cells.db).as_sql()
+    assert params.count(INSTRUCTION_MARK) >= 2 and params.count(BODY_MARK) >= 2
+    return sql, tuple(params)
+
+
 def refresh(instruction_id: int, body_id: int) -> None:
     """Recompute one body's summary rows of one instruction (call it inside the transaction
     that changed its submissions or nihil declarations)."""
@@ -97,24 +136,10 @@ def refresh(instruction_id: int, body_id: int) -> None:
         unique_fields=["instruction", "body", "category"],
         update_fields=["submissions"],
     )
-    mine = reviewed().filter(instruction_id=instruction_id, body_id=body_id)
-    by_category = mine.filter(category=OuterRef("category")).order_by().values("category")
-
-    def column(name: str) -> Subquery:
-        aggregate = _cell_aggregates()[name]
-        return Subquery(by_category.annotate(v=aggregate).values("v")[:1])
-
-    nihil = NihilDeclaration.objects.filter(
-        instruction_id=instruction_id, body_id=body_id, category=OuterRef("category")
-    ).values("declared_at")[:1]
-    ComplianceCell.objects.filter(instruction_id=instruction_id, body_id=body_id).update(
-        submissions=Coalesce(column("n"), 0),
-        least_rank=column("least"),
-        due_at=column("due"),
-        beyond_draft=Coalesce(column("beyond"), 0),
-        submitted_at=column("first"),
-        nihil_at=Subquery(nihil),
-    )
+    sql, params = _cells_update_sql()
+    marks = {INSTRUCTION_MARK: instruction_id, BODY_MARK: body_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [marks.get(p, p) if isinstance(p, int) else p for p in params])
     CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id).delete()
     _coverage_insert(instruction_id, body_id)
 

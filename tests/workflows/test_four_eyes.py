@@ -13,7 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from kla.drafting import evidence_download
 from kla.models import Submission
 from tests import factories as f
-from workflows.four_eyes import DOWNLOAD, action_facts, latest_events
+from workflows.four_eyes import (
+    DOWNLOAD,
+    action_facts,
+    facts_annotations,
+    facts_of,
+    latest_events,
+)
 from workflows.models import TrailEvent
 from workflows.services import submission_act
 
@@ -77,3 +83,34 @@ def test_latest_events_cost_two_queries_however_many_submissions(
     with CaptureQueriesContext(connection) as other:
         assert set(latest_events(many)) == set(many)
     assert len(one) == len(other) == 2
+
+
+def test_the_locking_reads_facts_are_the_lists_facts(people: dict[str, Any]) -> None:
+    """The action reads four eyes in its locking read (``facts_annotations``): for every
+    history and person, the same facts as the lists' ``action_facts``."""
+    operator, verifier = people["operator"], people["verifier"]
+    draft = f.make_draft(operator)
+    plain = _submitted(operator)
+    read_by_owner = _submitted(operator)
+    read_by_reviewer = _submitted(operator)
+    approved = _submitted(operator)
+    submission_act(user=verifier, submission_id=approved.pk, action="approve")
+    for subject, reader in ((read_by_owner, operator), (read_by_reviewer, verifier)):
+        evidence_download(
+            user=reader,
+            submission_id=subject.pk,
+            evidence_id=subject.evidence.first().pk,  # type: ignore[union-attr]
+        )
+    subjects = [draft, plain, read_by_owner, read_by_reviewer, approved]
+    read: dict[int, dict[int, Any]] = {}
+    for person in (operator, verifier):
+        expected = action_facts(user=person, submission_ids=[s.pk for s in subjects])
+        annotated = Submission.objects.annotate(**facts_annotations(person)).filter(
+            pk__in=[s.pk for s in subjects]
+        )
+        read[person.pk] = {s.pk: facts_of(person, s) for s in annotated}
+        assert read[person.pk] == expected
+    mine = read[operator.pk]
+    assert [mine[s.pk].withdrawable for s in subjects] == [False, True, True, False, False]
+    assert all(mine[s.pk].authored for s in subjects)
+    assert not any(read[verifier.pk][s.pk].authored for s in subjects)
