@@ -36,7 +36,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
 from kla.models import Body, Category, Indicator, Instruction, Submission, SubmissionState
@@ -414,22 +413,9 @@ class FindingFilter(ListFilter):
 
 def findings_default_order(qs: QuerySet[Finding]) -> QuerySet[Finding]:
     """Open findings past their due time first, then open ones by due time, then the rest
-    newest first."""
-    opened = _open_findings()
-    return qs.alias(
-        opened=opened,
-        overdue=Exists(
-            Recommendation.objects.filter(
-                finding=OuterRef("pk"), finding__due_at__lt=timezone.now()
-            ).exclude(status__in=FINAL_STATUSES)
-        ),
-    ).order_by(
-        F("overdue").desc(),
-        F("opened").desc(),
-        F("due_at").asc(),
-        "-created_at",
-        "-id",
-    )
+    newest first: open ones by due time ascending put those past due first, on the index
+    ``finding_default_order`` (``is_open`` is kept by the findings services)."""
+    return qs.order_by("-is_open", "due_at", "-created_at", "-id")
 
 
 class _TrailOrdering(Ordering):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from kla.errors import Forbidden, Invalid, NotVisible, ServiceError
@@ -61,8 +61,12 @@ def consolidation_queue(
     if category:
         qs = qs.filter(category=category)
     if indicator:
-        qs = qs.filter(indicators__number=indicator)
-    return qs.select_related("body").order_by("body__code", "id").distinct()
+        # EXISTS rather than a join: no duplicate rows, so no DISTINCT over the whole queue.
+        linked = Submission.indicators.through.objects.filter(
+            submission_id=OuterRef("pk"), indicator__number=indicator
+        )
+        qs = qs.filter(Exists(linked))
+    return qs.select_related("body").order_by("body__code", "id")
 
 
 def consolidation_apply(

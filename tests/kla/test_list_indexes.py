@@ -15,6 +15,7 @@ from kla.listing import (
     BoundedPaginator,
     Cursor,
     TrailFilter,
+    findings_default_order,
     keyset_page,
     submissions_default_order,
 )
@@ -22,7 +23,7 @@ from kla.models import Submission
 from roles.selectors import visible_to
 from tests import factories as f
 from workflows.four_eyes import latest_events
-from workflows.models import Notification, TrailEvent
+from workflows.models import Finding, Notification, TrailEvent
 from workflows.services import submission_act
 from workflows.trail.reading import TrailFilters, trail_query
 
@@ -52,6 +53,11 @@ def _explain(sql: str, params: Any = None, *, lookups: bool = False) -> str:
 def test_the_submissions_default_order_reads_its_index() -> None:
     plan = _plan(submissions_default_order(Submission.objects.all())[:50])
     assert "submission_list_order" in plan and "Sort" not in plan, plan
+
+
+def test_the_findings_default_order_reads_its_index() -> None:
+    plan = _plan(findings_default_order(Finding.objects.all())[:50])
+    assert "finding_default_order" in plan and "Sort" not in plan, plan
 
 
 def test_the_trail_newest_first_reads_its_index_both_ways() -> None:

@@ -335,3 +335,20 @@ def test_two_auditors_assessing_at_once_one_wins_one_is_409(people: dict[str, An
     )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Finding"]
     assert TrailEvent.objects.filter(action="assessment").count() == 1
+
+
+def test_a_finding_is_open_until_every_recommendation_is_final_in_its_stored_flag(
+    auditor: User, operator: User, audited: Submission
+) -> None:
+    """``is_open`` (the lists' order) follows the recommendations as they are assessed, as
+    the computed status does."""
+    finding = record(auditor, audited)
+    assert Finding.objects.get(pk=finding.pk).is_open
+    respond(operator, finding)
+    assess(auditor, finding, "resolved")
+    kept = Finding.objects.get(pk=finding.pk)
+    assert kept.is_open and kept.status == "open"
+    respond(operator, finding, index=1)
+    assess(auditor, finding, "unresolvable", "Perwali dicabut", index=1)
+    closed = Finding.objects.get(pk=finding.pk)
+    assert not closed.is_open and closed.status == "closed"

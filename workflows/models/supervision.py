@@ -55,6 +55,9 @@ class Finding(models.Model):
     created_at = models.DateTimeField()
     # When its recommendations' follow-ups are due (DESIGN: follow_up_days, next working day).
     due_at = models.DateTimeField()
+    # Whether any recommendation is neither resolved nor unresolvable: kept by the services
+    # that record and assess them (``workflows.supervision.findings``), for the lists' order.
+    is_open = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         verbose_name = _("temuan")
@@ -66,6 +69,10 @@ class Finding(models.Model):
             models.Index(fields=["due_at"], name="finding_due_at"),
             models.Index(fields=["created_at"], name="finding_created_at"),
             models.Index(fields=["title"], name="finding_title"),
+            # The lists' default order (``kla.listing.findings_default_order``).
+            models.Index(
+                fields=["-is_open", "due_at", "-created_at", "-id"], name="finding_default_order"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -392,6 +392,14 @@ def finding_correct(
 # --- following up and assessing --------------------------------------------------------------
 
 
+def _keep_open(finding_id: int) -> None:
+    """Write whether the finding still has a recommendation that is not final."""
+    still_open = Recommendation.objects.filter(finding_id=finding_id).exclude(
+        status__in=FINAL_STATUSES
+    )
+    Finding.objects.filter(pk=finding_id).update(is_open=Exists(still_open))
+
+
 def _locked_recommendation(
     roles: Roles, finding_id: int, recommendation_id: int
 ) -> tuple[Finding, Recommendation]:
@@ -497,6 +505,7 @@ def follow_up_post(
         files.append({"name": name, "sha256": inspected.sha256})
     recommendation.status = RecommendationStatus.RESPONDED
     recommendation.save(update_fields=["status"])
+    _keep_open(recommendation.finding_id)
     _append(
         finding,
         action="follow_up",
@@ -562,6 +571,7 @@ def recommendation_assess(
     )
     recommendation.status = status
     recommendation.save(update_fields=["status"])
+    _keep_open(recommendation.finding_id)
     _append(
         finding,
         action="assessment",

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from kla.errors import Forbidden, Invalid, ServiceError
-from kla.listing import BodyCode
+from kla.listing import BodyCode, BoundedPaginator
 from kla.models import Category, Indicator
 from kla.reports.consolidation import (
     RowOutcome,
@@ -30,7 +29,7 @@ from kla.web.views.instructions import page_instruction
 from roles.permissions import may_consolidate, may_view_consolidation
 from workflows.four_eyes import authored_among
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 class QueueFilter(forms.Form):
@@ -81,7 +80,7 @@ def _consolidation_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     form = QueueFilter(request.GET or None)
     filters = form.filters() if request.GET else {}
     qs = consolidation_queue(user=request.user, roles=roles, instruction=instruction, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    page = BoundedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("halaman"))
     rows = list(page.object_list)
     authored = (
         authored_among(request.user, [s.pk for s in rows]) if may_consolidate(roles) else set()
