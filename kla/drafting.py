@@ -202,7 +202,10 @@ def _locked_for_operator(
     """
     roles = roles_of(user)
     submission = (
-        visible_to(user, roles).select_for_update(of=("self",)).filter(pk=submission_id).first()
+        visible_to(user, roles)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=submission_id)
+        .first()
     )
     if submission is None:
         raise NotVisible(_("Pengajuan tidak ditemukan."))

@@ -71,8 +71,10 @@ def latest_events(submission_ids: Sequence[int]) -> dict[int, TrailEvent]:
     names = [Submission(pk=pk).stream for pk in ids]
     heads = Q(pk__in=[])
     streams = TrailStream.objects.filter(name__in=names).order_by()
+    stream_ids = []
     for stream_id, seq in streams.values_list("pk", "seq"):
         heads |= Q(stream_id=stream_id, seq=seq)
+        stream_ids.append(stream_id)
     rows = list(
         TrailEvent.objects.filter(heads)
         .order_by()
@@ -81,15 +83,17 @@ def latest_events(submission_ids: Sequence[int]) -> dict[int, TrailEvent]:
     latest = {row.submission_id: row for row in rows if row.submission_id is not None}
     own_reads = [pk for pk, row in latest.items() if _own_read(row)]
     if own_reads:
+        # On the submissions' own streams: a finding's events name the submission too, on a
+        # stream of their own whose numbers are not this one's.
         newest = (
-            TrailEvent.objects.filter(submission_id__in=own_reads)
+            TrailEvent.objects.filter(submission_id__in=own_reads, stream_id__in=stream_ids)
             .exclude(action=DOWNLOAD, role=Role.OPERATOR)
-            .values("submission_id")
+            .values("stream_id")
             .annotate(last=Max("seq"))
         )
         wanted = Q(pk__in=[])
         for row in newest:
-            wanted |= Q(submission_id=row["submission_id"], seq=row["last"])
+            wanted |= Q(stream_id=row["stream_id"], seq=row["last"])
         for pk in own_reads:
             del latest[pk]
         for event in TrailEvent.objects.filter(wanted).only("submission_id", "actor_id", "action"):
@@ -142,10 +146,14 @@ def facts_annotations(user: User) -> dict[str, Any]:
     }
 
 
-def facts_of(user: User, submission: Submission) -> ActionFacts:
-    """The facts a submission read with ``facts_annotations`` carries."""
+def facts_read(user: User, submission_id: int) -> ActionFacts:
+    """``action_facts`` of one submission in one query (the action's, after its lock)."""
+    annotated: Any = Submission.objects.filter(pk=submission_id).annotate(**facts_annotations(user))
+    row = annotated.values("facts_authored", "facts_last_actor", "facts_last_action").first()
+    if row is None:
+        return ActionFacts(authored=False, withdrawable=False)
     return ActionFacts(
-        authored=bool(getattr(submission, "facts_authored", False)),
-        withdrawable=getattr(submission, "facts_last_actor", None) == user.pk
-        and getattr(submission, "facts_last_action", None) in WITHDRAWABLE_AFTER,
+        authored=bool(row["facts_authored"]),
+        withdrawable=row["facts_last_actor"] == user.pk
+        and row["facts_last_action"] in WITHDRAWABLE_AFTER,
     )

@@ -35,7 +35,7 @@ from workflows.flow import (
     transition_from,
     transitions_of,
 )
-from workflows.four_eyes import ActionFacts, facts_annotations, facts_of
+from workflows.four_eyes import ActionFacts, facts_read
 from workflows.models import TrailEvent
 from workflows.notifications.write import notify_transition
 from workflows.sla.timers import due_for, timer_start
@@ -136,12 +136,14 @@ def submission_act(
     ``roles`` are the person's, when the caller has read them already (once per request).
     """
     roles = roles if roles is not None else roles_of(user)
-    # One statement: the row locked, with what four eyes asks of the trail.
+    # The row locked (NO KEY: the rows that point at it may still be written), then what four
+    # eyes asks of the trail in one more statement: read after the lock, so it sees what an
+    # action this one waited for committed (a single locking read would see the trail as it
+    # was before the wait).
     submission = (
         visible_to(user, roles)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("instruction", "body")
-        .annotate(**facts_annotations(user))
         .filter(pk=submission_id)
         .first()
     )
@@ -149,7 +151,7 @@ def submission_act(
         raise NotVisible(_("Pengajuan tidak ditemukan."))
     if not isinstance(action, str) or action not in ACTIONS:
         raise Invalid({"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTIONS)})
-    flow = SubmissionFlow(submission, user=user, roles=roles, facts=facts_of(user, submission))
+    flow = SubmissionFlow(submission, user=user, roles=roles, facts=facts_read(user, submission.pk))
     named = transitions_of(action)
     # People read the button's words, never the API's code ("approve").
     label = str(named[0].label) if named else action

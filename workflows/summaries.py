@@ -163,9 +163,13 @@ def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
             .annotate(v=_cell_aggregates()["due"])
             .values("v")[:1]
         )
-        ComplianceCell.objects.filter(
+        cells = ComplianceCell.objects.filter(
             instruction_id=instruction_id, body_id__in=sorted(ids)
-        ).update(due_at=Subquery(earliest))
+        )
+        # Locked first, in the order an action's upsert locks one body's: the UPDATE after
+        # the lock reads what an action it waited for committed.
+        list(cells.select_for_update().order_by("body_id", "category").values_list("pk"))
+        cells.update(due_at=Subquery(earliest))
 
 
 def _coverage_select(*, body: bool) -> str:

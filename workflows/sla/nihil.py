@@ -57,7 +57,7 @@ def nihil_declare(
     instruction = answered
     # The body's row lock queues two declarations of the same body, so the second one sees
     # the first and answers 409 instead of hitting the constraint.
-    Body.objects.select_for_update().filter(pk=body.pk).first()
+    Body.objects.select_for_update(no_key=True).filter(pk=body.pk).first()
     label = Category(category).label
     if NihilDeclaration.objects.filter(
         instruction=instruction, body=body, category=category

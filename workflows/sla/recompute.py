@@ -13,8 +13,8 @@ first, ``BATCH`` timers a transaction:
    one, started under the new calendar, is already right;
 2. the new due times are written grouped by value (one UPDATE per distinct due time), with
    the job's progress, and committed;
-3. the compliance rows of the bodies touched get their earliest due time again, in a second
-   short transaction that holds no submission lock.
+3. the compliance rows of the bodies touched get their earliest due time again, in the same
+   transaction, locked after the submissions as an action locks them.
 
 Until every job has finished, open due times are being recomputed: ``recomputing()`` is what
 the pages and the API ask to say so instead of showing a due time that may be stale, and the
@@ -61,7 +61,8 @@ def recompute_request(*, reason: str, instruction_id: int | None = None) -> DueR
     covering = waiting.filter(instruction__isnull=True)
     if instruction_id is not None:
         covering = covering | waiting.filter(instruction_id=instruction_id)
-    job = covering.order_by("pk").first()
+    # Locked, so a runner (``skip_locked``) cannot start it before this change commits.
+    job = covering.select_for_update().order_by("pk").first()
     if job is None:
         job = DueRecompute.objects.create(
             requested_at=timezone.now(),
@@ -123,17 +124,18 @@ def _run_batch() -> int | None:
             job.save(update_fields=["started_at", "finished_at", "done"])
             return 0
         locked = list(
-            Submission.objects.select_for_update(of=("self",))
+            Submission.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in={submission for _pk, submission in ids})
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         pairs = _recompute(locked)
-        job.after_timer = ids[-1][0]
-        job.done = min(job.done + len(ids), max(job.total, job.done + len(ids)))
-        job.save(update_fields=["started_at", "after_timer", "done"])
-    with transaction.atomic():
+        # In the batch's transaction, after the submissions (the order an action takes): the
+        # cells are right when the batch's progress is.
         summaries.refresh_due(pairs)
+        job.after_timer = ids[-1][0]
+        job.done += len(ids)
+        job.save(update_fields=["started_at", "after_timer", "done"])
     return len(ids)
 
 

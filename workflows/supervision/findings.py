@@ -403,9 +403,15 @@ def _keep_open(finding_id: int) -> None:
 def _locked_recommendation(
     roles: Roles, finding_id: int, recommendation_id: int
 ) -> tuple[Finding, Recommendation]:
-    """The recommendation under its row lock, if the caller may see its finding (else 404)."""
+    """The recommendation under its row lock, if the caller may see its finding (else 404).
+
+    The finding is locked first (as ``finding_correct`` locks it before its recommendations):
+    two recommendations of one finding made final at once queue, so the second one's
+    ``_keep_open`` sees the first one's status.
+    """
     finding = (
         findings_visible_to(roles)
+        .select_for_update(of=("self",), no_key=True)
         .select_related("body", "submission")
         .filter(pk=finding_id)
         .first()

@@ -3,6 +3,8 @@ summary rows from the submissions (``workflows.summaries``).
 
 The actions keep the rows current; this is for a database loaded by other means (a restore,
 a bulk import) and for checking: ``--check`` reports the rows that differ and changes nothing.
+A rebuild reads the submissions, then replaces the rows: run it while nobody acts (an action
+committed in between would be overwritten; ``--check`` afterwards says so).
 """
 
 from __future__ import annotations
