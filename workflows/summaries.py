@@ -72,9 +72,10 @@ def _rank() -> Case:
     )
 
 
-def _cell_aggregates() -> dict[str, object]:
-    """A cell's numbers as aggregates over its reviewed submissions (written once, for the
-    row-by-row refresh and the set-based rebuild alike)."""
+def cell_aggregates() -> dict[str, object]:
+    """A cell's numbers as aggregates over its submissions (written once: for the row-by-row
+    refresh, the set-based rebuild, and the live count of a reviewer's own bodies in
+    ``workflows.sla.compliance``)."""
     open_step = ~Q(state=S.AUDITED) & Q(due_at__isnull=False)
     return {
         "n": Count("pk"),
@@ -92,13 +93,13 @@ INSTRUCTION_MARK, BODY_MARK = -7_700_000_001, -7_700_000_002
 @cache
 def _cells_update_sql() -> tuple[str, tuple[Any, ...]]:
     """The UPDATE that recomputes one body's compliance rows, compiled once per process from
-    the aggregates of ``_cell_aggregates`` (building the expressions anew on every action cost
+    the aggregates of ``cell_aggregates`` (building the expressions anew on every action cost
     more than running them), with ``INSTRUCTION_MARK`` and ``BODY_MARK`` in its parameters."""
     mine = reviewed().filter(instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK)
     by_category = mine.filter(category=OuterRef("category")).order_by().values("category")
 
     def column(name: str) -> Subquery:
-        aggregate = _cell_aggregates()[name]
+        aggregate = cell_aggregates()[name]
         return Subquery(by_category.annotate(v=aggregate).values("v")[:1])
 
     nihil = NihilDeclaration.objects.filter(
@@ -160,7 +161,7 @@ def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
             )
             .order_by()
             .values("category")
-            .annotate(v=_cell_aggregates()["due"])
+            .annotate(v=cell_aggregates()["due"])
             .values("v")[:1]
         )
         cells = ComplianceCell.objects.filter(
@@ -235,7 +236,7 @@ def _computed(instruction_id: int) -> list[ComplianceCell]:
     """The compliance rows of one instruction as its submissions and declarations say now."""
     mine = reviewed().filter(instruction_id=instruction_id)
     cells: dict[tuple[int, str], ComplianceCell] = {}
-    grouped: Any = mine.order_by().values("body_id", "category").annotate(**_cell_aggregates())
+    grouped: Any = mine.order_by().values("body_id", "category").annotate(**cell_aggregates())
     for entry in grouped:
         cells[(entry["body_id"], entry["category"])] = ComplianceCell(
             instruction_id=instruction_id,

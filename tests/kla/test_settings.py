@@ -49,6 +49,16 @@ def test_without_a_secret_key_of_its_own_it_refuses_to_start() -> None:
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_makemigrations_alone_runs_without_a_key_and_serving_still_refuses() -> None:
+    """Checking models against migrations needs no environment; everything else does."""
+    checked = _run("manage.py", "makemigrations", "--check", "--dry-run")
+    assert checked.returncode == 0, checked.stderr
+    assert "No changes detected" in checked.stdout
+    refused = _run("manage.py", "check")
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set" in refused.stderr
+
+
 def test_the_demo_runs_on_plain_http_with_its_own_key() -> None:
     result = _run("-c", PROBE, KLA_DEMO="1")
     assert result.returncode == 0, result.stderr

@@ -35,16 +35,13 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,7 +54,7 @@ from roles.selectors import visible_to
 from workflows.models import ComplianceCell as SummaryCell
 from workflows.sla.calendar import WorkCalendar
 from workflows.sla.nihil import nihil_visible_to
-from workflows.summaries import CATEGORIES, STATE_ORDER, STATE_RANK
+from workflows.summaries import CATEGORIES, STATE_ORDER, cell_aggregates
 
 S = SubmissionState
 
@@ -278,34 +275,23 @@ def _fill(
 ) -> None:
     """Count each body's visible submissions and nihil declarations into its cells."""
     body_ids = sorted({body_id for body_id, _category in cells})
-    open_step = ~Q(state=S.AUDITED)
-    rank = Case(
-        *(When(state=state, then=Value(r)) for state, r in STATE_RANK.items()),
-        output_field=IntegerField(),
-    )
-    grouped = (
+    grouped: Any = (
         visible_to(user, roles)
         .filter(instruction=instruction, body_id__in=body_ids)
         .order_by()
         .values("body_id", "category")
-        .annotate(
-            n=Count("pk"),
-            least=Min(rank),
-            due=Min("due_at", filter=open_step & Q(due_at__isnull=False)),
-            late_steps=Count("pk", filter=open_step & Q(due_at__lt=now)),
-            beyond_draft=Count("pk", filter=~Q(state=S.DRAFT)),
-        )
+        .annotate(**cell_aggregates())
     )
     for entry in grouped:
         found = cells.get((entry["body_id"], entry["category"]))
         if found is None:  # a category that no longer exists: nothing to show it in
             continue
-        cell = found
-        cell.count = entry["n"]
-        cell.least_state = STATE_ORDER[entry["least"]] if entry["least"] is not None else None
-        cell.due_at = entry["due"]
-        cell.overdue = entry["late_steps"] > 0
-        cell.beyond_draft = entry["beyond_draft"]
+        found.count = entry["n"]
+        found.least_state = STATE_ORDER[entry["least"]] if entry["least"] is not None else None
+        found.due_at = entry["due"]
+        # Its earliest open step past due is what makes a cell overdue.
+        found.overdue = entry["due"] is not None and entry["due"] < now
+        found.beyond_draft = entry["beyond"]
     declared = (
         nihil_visible_to(roles)
         .filter(instruction=instruction, body_id__in=body_ids)
@@ -346,53 +332,6 @@ def obligations_of(
         rows=rows,
         now=now,
     )
-
-
-def answered_all_at(
-    matrix: ComplianceMatrix, *, user: User | AnonymousUser, roles: Roles | None = None
-) -> dict[str, dt.datetime]:
-    """When each body of the matrix came to have answered all four categories, by its code.
-
-    A category counts as answered from the first submit of its earliest visible submission that
-    still answers it (past the draft state: a withdrawn one does not), or from its nihil
-    declaration, as the matrix counts ``answered``; a body is complete at the latest of its four
-    categories. Bodies still missing a category are left out. Two set-based queries.
-    """
-    instruction = matrix.instruction
-    codes = [row.agency for row in matrix.rows]
-    if instruction is None or not codes:
-        return {}
-    roles = roles if roles is not None else roles_of(user)
-    first: dict[tuple[str, str], dt.datetime] = {}
-
-    def keep(code: str, category: str, at: dt.datetime | None) -> None:
-        if at is not None and ((code, category) not in first or at < first[(code, category)]):
-            first[(code, category)] = at
-
-    submitted = (
-        visible_to(user, roles)
-        .filter(instruction=instruction, body__code__in=codes)
-        .exclude(state=S.DRAFT)
-        .order_by()
-        .values("body__code", "category")
-        .annotate(at=Min(Coalesce("first_submitted_at", "created_at")))
-    )
-    for entry in submitted:
-        keep(entry["body__code"], entry["category"], entry["at"])
-    declared = (
-        nihil_visible_to(roles)
-        .filter(instruction=instruction, body__code__in=codes)
-        .order_by()
-        .values_list("body__code", "category", "declared_at")
-    )
-    for code, category, at in declared:
-        keep(code, category, at)
-    complete: dict[str, dt.datetime] = {}
-    for code in codes:
-        moments = [first.get((code, category)) for category in CATEGORIES]
-        if all(m is not None for m in moments):
-            complete[code] = max(m for m in moments if m is not None)
-    return complete
 
 
 # --- the matrix a page at a time, from the summary rows -------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -32,24 +32,50 @@ SYSTEM_ACTOR = "system"
 SYSTEM_STREAM = "system"
 
 
+# The stored columns an event's record is made of, in ``record_of``'s order.
+RECORD_COLUMNS = (
+    "algorithm",
+    "seq",
+    "at",
+    "actor_name",
+    "role",
+    "action",
+    "from_state",
+    "to_state",
+    "note",
+    "files",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def record_of(stream_name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The plain mapping that ``canonical`` and bundles use, from an event's stored columns
+    (``RECORD_COLUMNS``): for a model instance and for rows read as values alike."""
+    algorithm, seq, at, actor, role, action, from_state, to_state, note, files, data = values[:11]
+    prev_hash, digest = values[11:]
+    return {
+        "algorithm": algorithm,
+        "stream": stream_name,
+        "seq": seq,
+        "at": format_at(at),
+        "actor": actor,
+        "role": role,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "note": note,
+        "files": files,
+        "data": data,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+
+
 def event_record(event: TrailEvent, stream_name: str) -> dict[str, Any]:
     """A stored event as the plain mapping that ``canonical`` and bundles use."""
-    return {
-        "algorithm": event.algorithm,
-        "stream": stream_name,
-        "seq": event.seq,
-        "at": format_at(event.at),
-        "actor": event.actor_name,
-        "role": event.role,
-        "action": event.action,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "note": event.note,
-        "files": event.files,
-        "data": event.data,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    return record_of(stream_name, [getattr(event, column) for column in RECORD_COLUMNS])
 
 
 def _locked_head(name: str) -> TrailStream:

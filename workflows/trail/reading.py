@@ -29,8 +29,15 @@ from roles.permissions import may_export_trail, may_read_every_stream, may_read_
 from roles.roles import Role, Roles, roles_of
 from roles.selectors import visible_to
 from workflows.models import TrailEvent, TrailStream
-from workflows.trail.append import PUBLIC_FIELDS, SYSTEM_STREAM, event_record, trail_append
-from workflows.trail.chain import Break, ChainChecker, format_at, verify_records
+from workflows.trail.append import (
+    PUBLIC_FIELDS,
+    RECORD_COLUMNS,
+    SYSTEM_STREAM,
+    event_record,
+    record_of,
+    trail_append,
+)
+from workflows.trail.chain import Break, ChainChecker, verify_records
 
 SUBMISSION_PREFIX = "submission:"
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -211,50 +218,15 @@ def trail_export_rows(queryset: QuerySet[TrailEvent]) -> Iterator[dict[str, Any]
         }
 
 
-RECORD_COLUMNS = (
-    "stream_id",
-    "algorithm",
-    "seq",
-    "at",
-    "actor_name",
-    "role",
-    "action",
-    "from_state",
-    "to_state",
-    "note",
-    "files",
-    "data",
-    "prev_hash",
-    "hash",
-)
-
-
 def database_records(names: Mapping[int, str] | None = None) -> Iterator[dict[str, Any]]:
     """Every stored event as a record (``event_record``'s mapping), each stream's in ``seq``
     order: read as plain rows in the order of the ``(stream, seq)`` index, with the streams'
     names looked up once, so the walk costs little more than the hashing it checks."""
     if names is None:
         names = dict(TrailStream.objects.values_list("pk", "name"))
-    rows = TrailEvent.objects.order_by("stream_id", "seq").values_list(*RECORD_COLUMNS)
+    rows = TrailEvent.objects.order_by("stream_id", "seq").values_list("stream_id", *RECORD_COLUMNS)
     for row in rows.iterator(chunk_size=5000):
-        (stream_id, algorithm, seq, at, actor, role, action, from_state, to_state) = row[:9]
-        note, files, data, prev_hash, digest = row[9:]
-        yield {
-            "algorithm": algorithm,
-            "stream": names[stream_id],
-            "seq": seq,
-            "at": format_at(at),
-            "actor": actor,
-            "role": role,
-            "action": action,
-            "from_state": from_state,
-            "to_state": to_state,
-            "note": note,
-            "files": files,
-            "data": data,
-            "prev_hash": prev_hash,
-            "hash": digest,
-        }
+        yield record_of(names[row[0]], row[1:])
 
 
 def database_heads() -> dict[str, tuple[int, str]]:
