@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Exists, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 
 from kla.models import Submission
 from roles.roles import Role
@@ -125,17 +124,17 @@ def action_facts(*, user: User, submission_ids: Sequence[int]) -> dict[int, Acti
     }
 
 
-def facts_annotations(user: User) -> dict[str, Any]:
-    """``action_facts`` for one person as annotations of a submissions query, so the action's
-    locking read brings them along (no query of their own): whether the person authored it,
-    and the actor and action of its newest event that is not its body's own operators reading
-    their files (``latest_events``' rule, on the submission's own stream)."""
+def facts_annotations(user: User, submission_id: int) -> dict[str, Any]:
+    """``action_facts`` for one person and one submission as annotations of a query of its
+    stream head (``TrailStream``), so the action's read after its lock brings them along
+    (``workflows.locked_read``): whether the person authored it, and the actor and action of
+    its newest event that is not its body's own operators reading their files
+    (``latest_events``' rule, on the submission's own stream)."""
     authored = TrailEvent.objects.filter(
-        submission_id=OuterRef("pk"), actor_id=user.pk, action__in=AUTHORING_ACTIONS
+        submission_id=submission_id, actor_id=user.pk, action__in=AUTHORING_ACTIONS
     )
-    stream = Concat(Value("submission:"), Cast(OuterRef("pk"), output_field=CharField()))
     newest = (
-        TrailEvent.objects.filter(stream__name=stream)
+        TrailEvent.objects.filter(stream_id=OuterRef("pk"))
         .exclude(action=DOWNLOAD, role=Role.OPERATOR)
         .order_by("-seq")
     )
@@ -146,14 +145,25 @@ def facts_annotations(user: User) -> dict[str, Any]:
     }
 
 
+def facts_of(user: User, row: Any) -> ActionFacts:
+    """The facts from a row (or instance) carrying ``facts_annotations``."""
+    authored, actor, action = (
+        (row[k] if isinstance(row, dict) else getattr(row, k))
+        for k in ("facts_authored", "facts_last_actor", "facts_last_action")
+    )
+    return ActionFacts(
+        authored=bool(authored),
+        withdrawable=actor == user.pk and action in WITHDRAWABLE_AFTER,
+    )
+
+
 def facts_read(user: User, submission_id: int) -> ActionFacts:
-    """``action_facts`` of one submission in one query (the action's, after its lock)."""
-    annotated: Any = Submission.objects.filter(pk=submission_id).annotate(**facts_annotations(user))
+    """``action_facts`` of one submission in one query, the way an action reads them."""
+    stream = Submission(pk=submission_id).stream
+    annotated: Any = TrailStream.objects.filter(name=stream).annotate(
+        **facts_annotations(user, submission_id)
+    )
     row = annotated.values("facts_authored", "facts_last_actor", "facts_last_action").first()
     if row is None:
         return ActionFacts(authored=False, withdrawable=False)
-    return ActionFacts(
-        authored=bool(row["facts_authored"]),
-        withdrawable=row["facts_last_actor"] == user.pk
-        and row["facts_last_action"] in WITHDRAWABLE_AFTER,
-    )
+    return facts_of(user, row)

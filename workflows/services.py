@@ -35,8 +35,8 @@ from workflows.flow import (
     transition_from,
     transitions_of,
 )
-from workflows.four_eyes import ActionFacts, facts_read
-from workflows.models import TrailEvent
+from workflows.four_eyes import ActionFacts
+from workflows.locked_read import read_locked
 from workflows.notifications.write import notify_transition
 from workflows.sla.timers import due_for, timer_start
 from workflows.trail.append import trail_append
@@ -68,18 +68,23 @@ def _declared_documents_missing(submission: Submission, kinds: set[str]) -> str:
     ) % {"kinds": named}
 
 
-def completeness_errors(submission: Submission) -> dict[str, str]:
-    """What submitting still needs, field by field."""
+def completeness_errors(
+    submission: Submission, *, indicators: bool | None = None, kinds: set[str] | None = None
+) -> dict[str, str]:
+    """What submitting still needs, field by field; ``indicators`` (whether it has any) and
+    ``kinds`` (of its current files) when the caller has read them already."""
     errors: dict[str, str] = {}
     if not submission.title.strip():
         errors["title"] = _("Judul wajib diisi.")
     if not submission.years:
         errors["years"] = _("Pilih setidaknya satu tahun.")
-    if not submission.indicators.exists():
+    if not (submission.indicators.exists() if indicators is None else indicators):
         errors["indicators"] = _("Pilih setidaknya satu indikator.")
     for name in missing_details(submission.category, submission.details):
         errors[f"details.{name}"] = _("Wajib diisi sebelum diajukan.")
-    kinds = set(submission.evidence.filter(removed_at__isnull=True).values_list("kind", flat=True))
+    if kinds is None:
+        current = submission.evidence.filter(removed_at__isnull=True)
+        kinds = set(current.values_list("kind", flat=True))
     if not kinds:
         errors["evidence"] = _("Unggah setidaknya satu berkas bukti dukung.")
     elif message := _declared_documents_missing(submission, kinds):
@@ -104,8 +109,9 @@ def allowed_actions(
     return [action for action in ACTIONS if any(action_of(t) == action for t in available)]
 
 
-def _is_late(submission: Submission, action: str, at: dt.datetime) -> bool:
-    """Whether the submission is late after ``action`` taken at ``at`` (DESIGN, Submissions).
+def _is_late(submission: Submission, action: str, at: dt.datetime, *, returned: bool) -> bool:
+    """Whether the submission is late after ``action`` taken at ``at`` (DESIGN, Submissions);
+    ``returned``: whether a reviewer ever returned it.
 
     Late for good once marked. Only a submit from ``draft`` marks it, and only from
     ``late_from`` (00:00:00 WIB after the deadline day, so 23:59:59.9 is on time): the first
@@ -117,8 +123,7 @@ def _is_late(submission: Submission, action: str, at: dt.datetime) -> bool:
         return True
     if action != "submit" or at < submission.instruction.late_from:
         return False
-    returned = TrailEvent.objects.filter(submission_id=submission.pk, action="return")
-    return not returned.exists()
+    return not returned
 
 
 @transaction.atomic
@@ -136,22 +141,23 @@ def submission_act(
     ``roles`` are the person's, when the caller has read them already (once per request).
     """
     roles = roles if roles is not None else roles_of(user)
-    # The row locked (NO KEY: the rows that point at it may still be written), then what four
-    # eyes asks of the trail in one more statement: read after the lock, so it sees what an
-    # action this one waited for committed (a single locking read would see the trail as it
-    # was before the wait).
+    # The row locked (NO KEY: the rows that point at it may still be written), then everything
+    # else the action reads in one more statement, after the lock (``workflows.locked_read``).
     submission = (
         visible_to(user, roles)
         .select_for_update(of=("self",), no_key=True)
         .select_related("instruction", "body")
         .filter(pk=submission_id)
+        .order_by()  # by its key alone: an order by another index would walk that index
         .first()
     )
     if submission is None:
         raise NotVisible(_("Pengajuan tidak ditemukan."))
     if not isinstance(action, str) or action not in ACTIONS:
         raise Invalid({"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTIONS)})
-    flow = SubmissionFlow(submission, user=user, roles=roles, facts=facts_read(user, submission.pk))
+    handing_in = action in ("submit", "resubmit")
+    read = read_locked(user, submission, handing_in=handing_in)
+    flow = SubmissionFlow(submission, user=user, roles=roles, facts=read.facts)
     named = transitions_of(action)
     # People read the button's words, never the API's code ("approve").
     label = str(named[0].label) if named else action
@@ -183,10 +189,7 @@ def submission_act(
         raise Invalid({"note": _("Paling banyak %(n)s karakter.") % {"n": NOTE_MAX}})
     if note_of(transition) == NOTE_REQUIRED and not note:
         raise Invalid({"note": _("Catatan (alasan) wajib diisi untuk aksi ini.")})
-    if (
-        action in ("submit", "resubmit")
-        and not submission.instruction.addressees.filter(pk=submission.body_id).exists()
-    ):
+    if handing_in and not read.addressed:
         # Only an addressee answers an instruction: a body taken out of the addressees after
         # it drafted keeps its draft but cannot hand it in.
         raise Invalid(
@@ -196,18 +199,19 @@ def submission_act(
             }
         )
     if needs_complete(transition):
-        errors = completeness_errors(submission)
+        errors = completeness_errors(submission, indicators=bool(read.indicators), kinds=read.kinds)
         if errors:
             raise Invalid(errors)
 
     from_state = submission.state
+    counted_before = submission.first_submitted_at is not None
     getattr(flow, transition.func.__name__)()
     now = timezone.now()
     # The row is locked: what the UPDATE writes is what the instance holds, with no read back.
     # The next step's due time goes in the same statement.
     submission.version += 1
     submission.updated_at = now
-    submission.due_at = due_for(submission, at=now)
+    submission.due_at = due_for(submission, at=now, calendar=read.calendar)
     update: dict[str, Any] = {
         "state": submission.state,
         "version": F("version") + 1,
@@ -216,32 +220,25 @@ def submission_act(
     }
     if action == "submit" and submission.first_submitted_at is None:
         update["first_submitted_at"] = submission.first_submitted_at = now
-    if _is_late(submission, action, now) and not submission.late:
+    if _is_late(submission, action, now, returned=read.returned) and not submission.late:
         update["late"] = submission.late = True  # never written back to False: for good
     Submission.objects.filter(pk=submission.pk).update(**update)
 
     files: list[dict[str, str]] = []
     data: dict[str, Any] = {"version": submission.version}
-    if action in ("submit", "resubmit"):
-        current = list(
-            submission.evidence.filter(removed_at__isnull=True).prefetch_related("requirements")
-        )
-        files = [{"name": e.name, "sha256": e.sha256} for e in current]
+    if handing_in:
+        files = [{"name": f["name"], "sha256": f["sha256"]} for f in read.files]
         data |= {
             # The trail's ``files`` hold name and SHA-256 only (its canonical form, which never
             # changes meaning): each file's kind and requirements go here, in the same order.
             "files": [
-                {
-                    "evidence": e.pk,
-                    "kind": e.kind,
-                    "requirements": sorted(r.code for r in e.requirements.all()),
-                }
-                for e in current
+                {"evidence": f["evidence"], "kind": f["kind"], "requirements": f["requirements"]}
+                for f in read.files
             ],
             "title": submission.title,
             "description": submission.description,
             "years": submission.years,
-            "indicators": sorted(submission.indicators.values_list("number", flat=True)),
+            "indicators": read.indicators,
             "details": submission.details,
             "late": submission.late,
         }
@@ -257,10 +254,11 @@ def submission_act(
         data=data,
         submission=submission,
         body=submission.body,
+        head=read.head,
     )
     notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
     timer_start(submission=submission, at=now, due=submission.due_at)
-    summaries.refresh(submission.instruction_id, submission.body_id)
+    summaries.refresh_action(submission, from_state=from_state, counted_before=counted_before)
     return submission
 
 

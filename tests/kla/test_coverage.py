@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from kla.errors import Forbidden
@@ -119,12 +120,14 @@ def test_query_count_does_not_grow_with_the_data(
 ) -> None:
     roles = roles_of(consolidator)
     instruction = f.InstructionFactory()
-    # The indicators, submissions, files and bodies per indicator, and the checklist.
-    with django_assert_num_queries(5):
+    # The indicators with their first bodies' codes, the counts and bodies per indicator, and
+    # the checklist; SQLite, without arrays, ranks the codes apart.
+    queries = 3 if connection.vendor == "postgresql" else 4
+    with django_assert_num_queries(queries):
         coverage_compute(user=consolidator, roles=roles, instruction=instruction)
     for n in (1, 2, 3, 4, 5):
         make(operator, "verified", people, indicators=[n, n + 5])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(queries):
         rows = by_number(coverage_compute(user=consolidator, roles=roles, instruction=instruction))
     assert rows[1].submissions["verified"] == 1
 

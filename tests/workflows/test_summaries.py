@@ -3,6 +3,7 @@ the same rows, never losing a count to two actions at once, and read a page at a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -137,6 +138,44 @@ def test_a_reviewer_sees_the_same_matrix_from_the_rows_as_from_the_submissions(
         assert by_code[row.agency].overdue == sum(1 for c in row.cells if c.overdue)
 
 
+def test_the_counts_above_the_matrix_agree_with_the_whole_matrix(
+    world: dict[str, Any], clock: Any
+) -> None:
+    """``MatrixView.totals`` counts in one grouped pass what the whole matrix says cell by
+    cell, before and after the deadline (when every unanswered cell is overdue too)."""
+    for moment in (None, dt.datetime(2031, 1, 1, tzinfo=dt.UTC)):
+        matrix = compliance_compute(user=world["consolidator"], now=moment)
+        view = matrix_view(user=world["consolidator"], now=moment)
+        assert view is not None
+        totals = view.totals()
+        cells = matrix.cells()
+        assert totals.bodies == len(matrix.rows) > 0
+        assert totals.answered_all == sum(all(c.answered for c in r.cells) for r in matrix.rows)
+        assert totals.empty_cells == sum(1 for c in cells if c.count == 0 and not c.nihil) > 0
+        assert totals.overdue_cells == sum(1 for c in cells if c.overdue)
+    assert totals.overdue_cells > 0  # after the deadline
+
+
+def test_the_matrix_shows_how_many_rows_a_search_keeps(
+    clock: Any, consolidator: User, client: Client
+) -> None:
+    """Without a search every body is a row and the count above is theirs; a search counts
+    the rows it keeps, page by page."""
+    f.InstructionFactory()
+    instruction = Instruction.current()
+    assert instruction is not None
+    made = Body.objects.bulk_create(
+        Body(code=f"s{i:03}", name=f"{'Dinas' if i % 2 else 'Badan'} {i:03}") for i in range(104)
+    )
+    instruction.addressees.add(*made)
+    client.force_login(consolidator)
+    whole = client.get("/kepatuhan/").content.decode()
+    assert "Semua perangkat/lembaga: 104." in whole and "Halaman 1 dari 3" in whole
+    found = client.get("/kepatuhan/?search=dinas").content.decode()
+    assert "Menampilkan 52 dari 104 perangkat/lembaga." in found
+    assert "Halaman 1 dari 2" in found
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_submits_at_once_in_one_cell_both_count(
@@ -154,6 +193,56 @@ def test_two_submits_at_once_in_one_cell_both_count(
     assert all(isinstance(r, Submission) for r in results), results
     cell = ComplianceCell.objects.get(body=body, category="regulation")
     assert (cell.submissions, cell.beyond_draft) == (2, 2)
+    assert summaries.differences() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_actions_at_once_in_two_categories_of_one_body_move_coverage_by_both(
+    people: dict[str, Any], operator: User, body: Body
+) -> None:
+    """Coverage moves by difference, and the rows of one indicator are shared by the body's
+    categories: the body's rows are locked first, so two approvals at once, of a regulation
+    and a program on the same indicator, both move it and empty nothing by mistake."""
+    regulation = f.advance(f.make_draft(operator), "submitted", **people)
+    program = f.advance(f.make_draft(operator, "program"), "submitted", **people)
+    verifier = people["verifier"]
+    for _round in range(3):
+        results = race(
+            [
+                lambda: submission_act(
+                    user=verifier, submission_id=regulation.pk, action="return", note="Kurang"
+                ),
+                lambda: submission_act(
+                    user=verifier, submission_id=program.pk, action="return", note="Kurang"
+                ),
+            ]
+        )
+        assert all(isinstance(r, Submission) for r in results), results
+        assert summaries.differences() == 0
+        for s in (regulation, program):
+            submission_act(user=operator, submission_id=s.pk, action="resubmit", note="Sudah")
+    counts = CoverageCount.objects.filter(body=body, indicator__number=17)
+    assert dict(counts.values_list("state", "submissions")) == {"submitted": 2}
+
+
+def test_an_action_on_rows_that_drifted_succeeds_and_the_check_finds_them(
+    people: dict[str, Any],
+) -> None:
+    """A restore that left coverage behind (no ``summaries_rebuild``): an approval still
+    succeeds, no count goes below zero, and the check reports the rows until a rebuild."""
+    first, second = (
+        f.advance(f.make_draft(people["operator"]), "submitted", **people) for _ in range(2)
+    )
+    # Two submitted on indicator 17 with a file each; the row lost its files' count.
+    drifted = CoverageCount.objects.filter(state="submitted", indicator__number=17)
+    assert drifted.get().submissions == 2
+    drifted.update(evidence=0)
+    submission_act(user=people["verifier"], submission_id=first.pk, action="approve")
+    assert (drifted.get().submissions, drifted.get().evidence) == (1, 0)
+    assert not CoverageCount.objects.filter(evidence__lt=0).exists()
+    assert second.state == "submitted" and summaries.differences() > 0
+    call_command("summaries_rebuild")
     assert summaries.differences() == 0
 
 
@@ -232,6 +321,38 @@ def test_coverage_names_fifty_bodies_and_counts_them_all(
     assert seventeen["agencies"] == sorted(b.code for b in made)[:50]
     assert seventeen["submissions"]["verified"] == 55
     assert seventeen["evidence"]["verified"] == 110
+
+
+def test_coverage_counts_a_body_in_several_states_once(
+    clock: Any, consolidator: User, operator: User, body: Body
+) -> None:
+    """A body with submissions in two states of one indicator contributes once: counted
+    once and named once, its submissions counted in each state."""
+    f.make_draft(operator)
+    instruction = Instruction.current()
+    assert instruction is not None
+    made = Body.objects.bulk_create(Body(code=f"d{i:02}", name=f"Dbadan {i:02}") for i in range(3))
+    seventeen = Indicator.objects.get(number=17)
+    CoverageCount.objects.bulk_create(
+        CoverageCount(
+            instruction=instruction,
+            indicator=seventeen,
+            body=b,
+            state=state,
+            submissions=1,
+            evidence=3,
+        )
+        for b in made
+        for state in ("submitted", "verified")
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Token {f.api_token(consolidator)}")
+    rows = client.get("/api/v1/coverage/").json()["results"]
+    (row,) = [r for r in rows if r["number"] == 17]
+    assert row["agencies_count"] == 3
+    assert row["agencies"] == ["d00", "d01", "d02"]
+    assert (row["submissions"]["submitted"], row["submissions"]["verified"]) == (3, 3)
+    assert (row["submissions"]["in_progress"], row["submissions"]["total"]) == (3, 6)
+    assert (row["evidence"]["verified"], row["evidence"]["total"]) == (9, 18)
 
 
 def test_an_operator_of_a_body_who_reviews_sees_its_drafts_on_the_page(

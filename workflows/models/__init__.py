@@ -6,6 +6,7 @@ from workflows.models.monitoring import ManualReminder, MonitoringNote
 from workflows.models.notifications import Notification
 from workflows.models.sla import (
     CalendarDay,
+    CalendarRevision,
     DayKind,
     DueRecompute,
     Escalation,
@@ -37,6 +38,7 @@ from workflows.models.trail import (
 __all__ = [
     "GENESIS_HASH",
     "CalendarDay",
+    "CalendarRevision",
     "CheckpointMail",
     "ComplianceCell",
     "CoverageCount",

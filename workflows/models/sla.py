@@ -7,6 +7,8 @@ each one go out exactly once, however many sweeps run at the same moment (insert
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,24 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class CalendarRevision(models.Model):
+    """Which version of the working calendar is current: one row, given a new token by every
+    change of a ``CalendarDay`` in the change's own transaction
+    (``workflows.sla.receivers``). A process keeps the calendar it built for as long as the
+    token an action reads after its row lock is the same (``WorkCalendar.of_revision``).
+    A random token, never a count or a time: a count comes back after a rolled-back change,
+    and two changes can share a moment."""
+
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("revisi kalender kerja")
+        verbose_name_plural = _("revisi kalender kerja")
+
+    def __str__(self) -> str:
+        return str(self.token)
 
 
 class NihilDeclaration(models.Model):

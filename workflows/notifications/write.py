@@ -11,18 +11,21 @@ without a user, which the same outbox sends once. A body with neither is told no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.utils import translation
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _l
 
 from kla.models import Body, Submission, SubmissionState
 from kla.queue import publish_on_commit
 from roles.roles import Role
-from roles.selectors import members_of_group, operators_of, operators_of_body
-from workflows.duties import people_waited_for
+from roles.selectors import members_of_group, operators_of, operators_of_body, people_of
 from workflows.flow import duty_roles
 from workflows.models import Notification
 from workflows.notifications.outbox import EMAIL_TASK
@@ -39,15 +42,19 @@ TITLES = {
 WITH_NOTE = frozenset({SubmissionState.RETURNED, SubmissionState.SUBMITTED})
 
 
-def recipients_for(
-    submission: Submission, to_state: str, note: str
-) -> tuple[Iterable[User], str, str]:
-    """The people a transition into ``to_state`` concerns, with a title and message."""
-    if to_state not in TITLES:
-        return (), "", ""
+def notice_of(submission: Submission, to_state: str, note: str) -> tuple[str, str]:
+    """The title and message of what a transition into ``to_state`` tells people."""
     title = str(TITLES[SubmissionState(to_state)]) % f"#{submission.pk} {submission.title}"
-    message = note if to_state in WITH_NOTE else ""
-    return people_waited_for(submission, to_state), title, message
+    return title, note if to_state in WITH_NOTE else ""
+
+
+def waiting_people(submission: Submission, to_state: str) -> QuerySet[User]:
+    """The active people a submission in ``to_state`` waits for, each once, as one query (the
+    roles of ``workflows.flow.duty_roles``, each as ``roles.selectors.people_of`` finds them)."""
+    wanted = Q(pk__in=[])
+    for role in duty_roles(to_state):
+        wanted |= Q(pk__in=people_of(role, submission).values("pk"))
+    return get_user_model().objects.filter(wanted)
 
 
 def body_address_row(
@@ -64,47 +71,67 @@ def body_address_row(
     )
 
 
-def body_address_owed(submission: Submission, state: str) -> bool:
-    """Whether what a submission in ``state`` owes its body's operators goes to the body's
-    address: the state waits for them, there is none, and the body has an address."""
-    return (
-        bool(submission.body.email)
-        and Role.OPERATOR in duty_roles(state)
-        and not operators_of(submission).exists()
+# Stand-ins for the body and the actor in the compiled statements of ``notify_transition``.
+BODY_MARK, ACTOR_MARK = -7_700_000_021, -7_700_000_022
+# ... and for each row's values and the body's own address.
+ROW_MARK, ADDRESS_MARK = object(), object()
+
+
+@cache
+def _transition_sql(to_state: str, to_body_address: bool) -> tuple[str, tuple[Any, ...]]:
+    """The ``INSERT ... SELECT`` of a transition into ``to_state``, compiled once per process
+    (its recipients' subqueries cost more to build than to run), with ``BODY_MARK`` and
+    ``ACTOR_MARK`` among its parameters after the five of each row: kind, submission, title,
+    message and time (and the body's address first in the second branch)."""
+    someone = Submission(body_id=BODY_MARK)
+    people, people_params = (
+        waiting_people(someone, to_state).exclude(pk=ACTOR_MARK).values("pk").query
+    ).sql_with_params()
+    table = Notification._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (user_id, email, kind, submission_id, title, message, "  # noqa: S608 -- names only
+        f"created_at) SELECT r.pk, '', %s, %s, %s, %s, %s FROM ({people}) r"
     )
+    params: tuple[Any, ...] = (*[ROW_MARK] * 5, *people_params)
+    if to_body_address:
+        operators, operators_params = operators_of(someone).values("pk").query.sql_with_params()
+        sql += f" UNION ALL SELECT NULL, %s, %s, %s, %s, %s, %s WHERE NOT EXISTS ({operators})"
+        params += (ADDRESS_MARK, *[ROW_MARK] * 5, *operators_params)
+    return sql + " RETURNING id", params
 
 
 def notify_transition(
     *, submission: Submission, to_state: str, note: str, actor: User
 ) -> list[int]:
-    """Write the notification rows a transition owes and queue their email after commit."""
+    """Write the notification rows a transition owes and queue their email after commit.
+
+    One ``INSERT ... SELECT``: a row for each person the new state waits for but the actor,
+    and, when it waits for the body's operators and the body has none, one to the body's own
+    address (see the module docstring).
+    """
+    if to_state not in TITLES:
+        return []
     # Stored text is read later by other people: it is written in the site's language (Indonesian),
     # not in the language the actor happened to choose for their own pages.
     with translation.override(settings.LANGUAGE_CODE):
-        people, title, message = recipients_for(submission, to_state, note)
-    rows = [
-        Notification(
-            user=person,
-            kind=f"state:{to_state}",
-            submission=submission,
-            title=title,
-            message=message,
-        )
-        for person in people
-        if person.pk != actor.pk
+        title, message = notice_of(submission, to_state, note)
+    to_body_address = bool(submission.body.email) and Role.OPERATOR in duty_roles(to_state)
+    sql, compiled = _transition_sql(to_state, to_body_address)
+    row = iter([f"state:{to_state}", submission.pk, title, message, timezone.now()] * 2)
+    marks: dict[Any, Any] = {BODY_MARK: submission.body_id, ACTOR_MARK: actor.pk}
+    params: list[Any] = [
+        next(row)
+        if p is ROW_MARK
+        else submission.body.email
+        if p is ADDRESS_MARK
+        else marks.get(p, p)
+        if isinstance(p, int)
+        else p
+        for p in compiled
     ]
-    if to_state in TITLES and body_address_owed(submission, to_state):
-        row = body_address_row(
-            submission.body,
-            kind=f"state:{to_state}",
-            title=title,
-            message=message,
-            submission=submission,
-        )
-        if row is not None:
-            rows.append(row)
-    created = Notification.objects.bulk_create(rows)
-    ids = [row.pk for row in created if row.pk is not None]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
         publish_on_commit(EMAIL_TASK, ids)
     return ids

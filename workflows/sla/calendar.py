@@ -4,12 +4,14 @@ cuti bersama, with the days an administrator declares on top.
 The national days come from the ``holidays`` package (0.99 or newer: older ones put some
 Idulfitri holidays on the wrong days and lack cuti bersama). The administrator's
 ``CalendarDay`` rows are read whenever a calendar is built, so a change in the admin reaches
-every process without a release.
+every process without a release; an action builds it only when its revision
+(``CalendarRevision``) has changed since this process last did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -29,6 +31,10 @@ def national_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(days.keys())
 
 
+# The calendar this process built last, with the revision it was built for.
+_kept: dict[str, tuple[uuid.UUID, WorkCalendar]] = {}
+
+
 class WorkCalendar:
     """Which dates are working days, read once from the administrator's overrides."""
 
@@ -39,6 +45,21 @@ class WorkCalendar:
     def load(cls) -> WorkCalendar:
         """The calendar as the administrator has it now (one small query)."""
         return cls(dict(CalendarDay.objects.values_list("date", "kind")))
+
+    @classmethod
+    def of_revision(cls, token: uuid.UUID | None) -> WorkCalendar:
+        """The calendar of revision ``token`` (``CalendarRevision``, read by the caller with
+        what it reads anyway): the one this process built last when the token is the same,
+        otherwise loaded anew and kept. ``None`` (no revision row) loads it every time."""
+        if token is None:
+            return cls.load()
+        kept = _kept.get("calendar")
+        if kept is not None and kept[0] == token:
+            return kept[1]
+        calendar = cls.load()
+        # Loaded after the token was read, so at least as new as it: never older.
+        _kept["calendar"] = (token, calendar)
+        return calendar
 
     def is_workday(self, day: dt.date) -> bool:
         kind = self.overrides.get(day)

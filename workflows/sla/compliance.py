@@ -33,21 +33,21 @@ from django.db import connections
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
+    FilteredRelation,
     Max,
-    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kla.errors import NotVisible
 from kla.models import Body, Category, Instruction, SubmissionState
-from kla.time import wib_date
+from kla.time import WIB, wib_date
 from roles.permissions import may_view_compliance, reviews_every_body
 from roles.roles import Roles, roles_of
 from roles.selectors import visible_to
@@ -147,9 +147,12 @@ def _bodies(roles: Roles, instruction: Instruction | None) -> list[Body]:
 def _bodies_qs(roles: Roles, instruction: Instruction | None) -> QuerySet[Body]:
     qs = Body.objects.filter(active=True)
     if instruction is not None:
-        # An inactive addressee (superseded) keeps its row while it has submissions.
-        answering = SummaryCell.objects.filter(instruction=instruction, body=OuterRef("pk"))
-        qs = instruction.addressees.filter(Q(active=True) | Q(Exists(answering)))
+        # An inactive addressee (superseded) keeps its row while it has submissions. Asked
+        # as IN, which PostgreSQL reads once into a hash and only when it meets an inactive
+        # body, so the addressees are joined to their bodies in one pass instead of looking
+        # each body up by its key.
+        answering = SummaryCell.objects.filter(instruction=instruction).values("body_id")
+        qs = instruction.addressees.filter(Q(active=True) | Q(pk__in=answering))
     if not reviews_every_body(roles):
         qs = qs.filter(pk__in=roles.verifier_of)
     return qs.only("pk", "code", "name")
@@ -340,6 +343,19 @@ ORDERINGS = ("-overdue", "overdue", "name", "-name", "-answered", "answered")
 
 
 @dataclass
+class MatrixTotals:
+    """The counts above the matrix, for every body in view (``MatrixView.totals``)."""
+
+    bodies: int = 0
+    answered_all: int = 0
+    empty_cells: int = 0
+    overdue_cells: int = 0
+    # How many bodies came to have answered all four categories on each day (WIB); days
+    # without one are left out.
+    completed_on: dict[dt.date, int] = field(default_factory=dict)
+
+
+@dataclass
 class MatrixView:
     """The matrix of one instruction as one reviewer sees it, read from the summary rows a
     page at a time: its bodies as a queryset that filters and sorts in the database, each with
@@ -359,29 +375,28 @@ class MatrixView:
     roles: Roles
 
     def annotated(self, categories: tuple[str, ...] = CATEGORIES) -> QuerySet[Body]:
-        shown = Q(compliance_cells__instruction=self.instruction) & Q(
-            compliance_cells__category__in=list(categories)
+        # Each body joins its rows of this instruction in the shown categories only, on the
+        # join itself: the rows of earlier instructions (a deployment keeps them year after
+        # year) are never read, instead of being joined and then left out of every count.
+        cells = FilteredRelation(
+            "compliance_cells",
+            condition=Q(compliance_cells__instruction=self.instruction)
+            & Q(compliance_cells__category__in=list(categories)),
         )
-        answered = shown & (
-            Q(compliance_cells__nihil_at__isnull=False) | Q(compliance_cells__beyond_draft__gt=0)
-        )
-        late = shown & Q(compliance_cells__due_at__lt=self.now)
-        overdue: Any = Count("compliance_cells", filter=late)
+        answered = Q(shown_cells__nihil_at__isnull=False) | Q(shown_cells__beyond_draft__gt=0)
+        late = Q(shown_cells__due_at__lt=self.now)
+        overdue: Any = Count("shown_cells", filter=late)
         if self.deadline.passed:
             overdue = overdue + (
-                Value(len(categories)) - Count("compliance_cells", filter=answered | late)
+                Value(len(categories)) - Count("shown_cells", filter=answered | late)
             )
-        return self.bodies.annotate(
-            answered=Count("compliance_cells", filter=answered),
-            unanswered=Value(len(categories)) - Count("compliance_cells", filter=answered),
+        return self.bodies.annotate(shown_cells=cells).annotate(
+            answered=Count("shown_cells", filter=answered),
+            unanswered=Value(len(categories)) - Count("shown_cells", filter=answered),
             overdue=overdue,
             filled=Count(
-                "compliance_cells",
-                filter=shown
-                & (
-                    Q(compliance_cells__submissions__gt=0)
-                    | Q(compliance_cells__nihil_at__isnull=False)
-                ),
+                "shown_cells",
+                filter=Q(shown_cells__submissions__gt=0) | Q(shown_cells__nihil_at__isnull=False),
             ),
         )
 
@@ -412,27 +427,55 @@ class MatrixView:
         ordered: QuerySet[Body] = qs.order_by(*keys)
         return ordered
 
-    def totals(self) -> dict[str, int]:
+    def totals(self) -> MatrixTotals:
         """For every body in view: their number, those that answered all four categories, the
-        cells without a submission or nihil, and the cells overdue."""
+        cells without a submission or nihil, the cells overdue, and how many bodies came to
+        have answered all four on each day (WIB): the latest of their categories, each
+        answered from its first submit or its nihil.
+
+        One pass over the bodies' rows in the database, whatever the number of bodies: the
+        per-body counts grouped by the day each body completed (a few dozen groups, one for
+        the bodies not complete), added up here."""
         n = len(CATEGORIES)
+        cell = "shown_cells__"
+        answered_at = Case(
+            When(**{f"{cell}nihil_at__isnull": True}, then=F(f"{cell}submitted_at")),
+            When(**{f"{cell}submitted_at__isnull": True}, then=F(f"{cell}nihil_at")),
+            When(
+                **{f"{cell}submitted_at__lt": F(f"{cell}nihil_at")}, then=F(f"{cell}submitted_at")
+            ),
+            default=F(f"{cell}nihil_at"),
+        )
+        answered = Q(shown_cells__nihil_at__isnull=False) | Q(shown_cells__beyond_draft__gt=0)
         annotated: Any = self.annotated()
-        per_body = annotated.values("answered", "filled", "overdue").order_by()
+        per_body = (
+            annotated.annotate(done_on=TruncDate(Max(answered_at, filter=answered), tzinfo=WIB))
+            .values("answered", "filled", "overdue", "done_on")
+            .order_by()
+        )
         inner, params = per_body.query.sql_with_params()
+        # ``inner`` is Django's compiled query; its values travel in ``params``. Django's
+        # aggregate() cannot group these annotations (themselves aggregates) by itself.
+        sql = (
+            "SELECT day, COUNT(*), SUM(CASE WHEN answered = %s THEN 1 ELSE 0 END), "  # noqa: S608
+            "SUM(filled), SUM(overdue) FROM (SELECT CASE WHEN answered = %s THEN done_on END "
+            f"AS day, answered, filled, overdue FROM ({inner}) per_body) bodies GROUP BY day"
+        )
+        totals = MatrixTotals()
+        filled_cells = 0
         with connections[per_body.db].cursor() as cursor:
-            # One pass over the per-body counts in the database: Django's aggregate() cannot
-            # sum these annotations (themselves aggregates) by itself.
-            # ``inner`` is Django's compiled query; its values travel in ``params``.
-            counts = "COUNT(*), SUM(CASE WHEN answered = %s THEN 1 ELSE 0 END)"
-            sql = f"SELECT {counts}, SUM(filled), SUM(overdue) FROM ({inner}) per_body"  # noqa: S608
-            cursor.execute(sql, [n, *params])
-            bodies, answered_all, filled, overdue = cursor.fetchone()
-        return {
-            "bodies": bodies or 0,
-            "answered_all": answered_all or 0,
-            "empty_cells": n * (bodies or 0) - (filled or 0),
-            "overdue_cells": overdue or 0,
-        }
+            cursor.execute(sql, [n, n, *params])
+            for day, bodies, answered_all, filled, overdue in cursor.fetchall():
+                totals.bodies += bodies
+                totals.answered_all += answered_all or 0
+                totals.overdue_cells += overdue or 0
+                filled_cells += filled or 0
+                if day is not None:
+                    # SQLite hands a date back as its text.
+                    on = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+                    totals.completed_on[on] = bodies
+        totals.empty_cells = n * totals.bodies - filled_cells
+        return totals
 
     def cells_of(self, bodies: list[Body]) -> list[ComplianceRow]:
         """The rows of these bodies (a page), with all their cells (one query)."""
@@ -457,26 +500,6 @@ class MatrixView:
                     if not cell.answered:
                         cell.overdue = True
         return rows
-
-    def completed_at(self) -> list[dt.datetime]:
-        """When each body that has answered all four categories came to have done so: the
-        latest of its categories, each answered from its first submit or its nihil."""
-        rows = SummaryCell.objects.filter(instruction=self.instruction, body__in=self.bodies)
-        answered = rows.filter(Q(nihil_at__isnull=False) | Q(beyond_draft__gt=0)).annotate(
-            at=Case(
-                When(nihil_at__isnull=True, then=F("submitted_at")),
-                When(submitted_at__isnull=True, then=F("nihil_at")),
-                When(submitted_at__lt=F("nihil_at"), then=F("submitted_at")),
-                default=F("nihil_at"),
-            )
-        )
-        complete = (
-            answered.order_by()
-            .values("body_id")
-            .annotate(n=Count("pk"), last=Max("at"))
-            .filter(n=len(CATEGORIES))
-        )
-        return [entry["last"] for entry in complete if entry["last"] is not None]
 
 
 def matrix_view(

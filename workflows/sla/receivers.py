@@ -8,6 +8,7 @@ that creates it (``kla.drafting.submission_create``), not here.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
@@ -15,7 +16,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from kla.models import Instruction
-from workflows.models import CalendarDay
+from workflows.models import CalendarDay, CalendarRevision
 from workflows.sla.recompute import recompute_request
 
 
@@ -32,4 +33,7 @@ def _instruction_saved(sender: Any, instance: Instruction, created: bool, **kwar
 @receiver(post_delete, sender=CalendarDay, dispatch_uid="sla_calendar_deleted")
 def _calendar_changed(sender: Any, **kwargs: Any) -> None:
     if not kwargs.get("raw"):
+        # A new revision in the change's transaction: every process's kept calendar goes.
+        if not CalendarRevision.objects.update(token=uuid.uuid4()):
+            CalendarRevision.objects.create()
         recompute_request(reason=_("Kalender kerja diubah"))

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
+
 from kla.models import Instruction, Submission, SubmissionState
 from kla.time import end_of_workday, wib_date
 from workflows.models import Timer
@@ -84,19 +86,46 @@ def timer_start(
     a caller that has computed the due time (``due_for``) and written it with the state
     passes it as ``due``, and the submission is not written again.
     """
-    Timer.objects.filter(submission=submission, closed_at__isnull=True).update(closed_at=at)
     written = due is not _UNSET
     if not written:
         due = due_for(submission, at=at, calendar=calendar)
     timer: Timer | None = None
     if submission.state != S.AUDITED:
-        timer = Timer.objects.create(
-            submission=submission, step=submission.state, started_at=at, due_at=due
-        )
+        timer = Timer(submission=submission, step=submission.state, started_at=at, due_at=due)
+    if timer is not None and connection.vendor == "postgresql":
+        _close_and_open(timer)
+    else:
+        Timer.objects.filter(submission=submission, closed_at__isnull=True).update(closed_at=at)
+        if timer is not None:
+            timer.save(force_insert=True)
     if not written:
         Submission.objects.filter(pk=submission.pk).update(due_at=due)
     submission.due_at = due
     return timer
+
+
+def _close_and_open(timer: Timer) -> None:
+    """PostgreSQL: the open step closed and the next one opened in one statement. The INSERT
+    reads the UPDATE's output, so the old row is closed before the new one is checked against
+    the one-open-step constraint."""
+    table = Timer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH closed AS (UPDATE {table} SET closed_at = %s "  # noqa: S608 -- names only
+            "WHERE submission_id = %s AND closed_at IS NULL RETURNING 1) "
+            f"INSERT INTO {table} (submission_id, step, started_at, due_at) "
+            "SELECT %s, %s, %s, %s WHERE (SELECT COUNT(*) FROM closed) >= 0 RETURNING id",
+            [
+                timer.started_at,
+                timer.submission_id,
+                timer.submission_id,
+                timer.step,
+                timer.started_at,
+                timer.due_at,
+            ],
+        )
+        timer.pk = cursor.fetchone()[0]
+    timer._state.adding = False
 
 
 def is_overdue(submission: Submission, now: dt.datetime) -> bool:

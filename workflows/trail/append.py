@@ -103,16 +103,21 @@ def trail_append(
     data: Mapping[str, Any] | None = None,
     submission: Submission | None = None,
     body: Body | None = None,
+    head: TrailStream | None = None,
 ) -> TrailEvent:
     """Append one event to a stream under the head's row lock, inside the caller's transaction.
 
     ``actor`` ``None`` records the system (the SLA sweep). The sequence number and the previous
     hash are read from the locked head, never from "the highest id", so concurrent appends to
-    one stream queue up instead of forking it.
+    one stream queue up instead of forking it. ``head``: the stream's head, which the caller
+    has locked in this transaction already (``workflows.locked_read``).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("trail_append must run inside the action's transaction")
-    head = _locked_head(stream)
+    if head is None:
+        head = _locked_head(stream)
+    elif head.name != stream:
+        raise ValueError(f"the head given is {head.name!r}'s, not {stream!r}'s")
     entry = {
         "stream": stream,
         "action": action,

@@ -16,7 +16,6 @@ answered every category, day by day (``kla.web.charts``).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
@@ -93,6 +93,18 @@ class ComplianceFilterForm(forms.Form):
         }
 
 
+class CountedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator told its number of rows, for a list whose rows were counted already."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 @dataclass
 class MatrixRow:
     """A row as the page shows it: the cells of the shown categories and their counts."""
@@ -152,11 +164,10 @@ def sort_headers(
     return headers
 
 
-def answered_all_chart(view: MatrixView, completed: list[dt.datetime], total: int) -> Chart:
+def answered_all_chart(view: MatrixView, per_day: dict[dt.date, int], total: int) -> Chart:
     """The bodies that had answered every category, day by day from the first day to today,
-    with the deadline marked."""
+    with the deadline marked (``per_day``: how many came to have done so on each day)."""
     instruction = view.instruction
-    per_day = Counter(wib_date(at) for at in completed)
     steps: list[tuple[dt.date, int]] = []
     reached = 0
     for day in sorted(per_day):
@@ -235,7 +246,15 @@ def compliance_page(
             only=settings["only"],
             ordering=settings["ordering"],
         )
-        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("halaman"))
+        # Without a search or a kept subset every body in view is a row (a category shown
+        # alone narrows the columns, not the rows): their number is already counted.
+        kept = bool(settings["search"] or settings["only"])
+        paginator = (
+            Paginator(queryset, PAGE_SIZE)
+            if kept
+            else CountedPaginator(queryset, PAGE_SIZE, count=totals.bodies)
+        )
+        page = paginator.get_page(request.GET.get("halaman"))
         query = request.GET.copy()
         query.pop("halaman", None)
         context |= {
@@ -243,10 +262,10 @@ def compliance_page(
             "page": page,
             "shown": page.paginator.count,
             "query": query.urlencode(),
-            "total": totals["bodies"],
-            "answered_all": totals["answered_all"],
-            "empty_cells": totals["empty_cells"],
-            "overdue_cells": totals["overdue_cells"],
-            "chart": answered_all_chart(view, view.completed_at(), totals["bodies"]),
+            "total": totals.bodies,
+            "answered_all": totals.answered_all,
+            "empty_cells": totals.empty_cells,
+            "overdue_cells": totals.overdue_cells,
+            "chart": answered_all_chart(view, totals.completed_on, totals.bodies),
         }
     return render(request, "kla/compliance.html", context, status=status)
