@@ -39,7 +39,14 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql.subqueries import UpdateQuery
 
 from kla.models import Category, Evidence, Submission, SubmissionState
-from workflows.models import ComplianceCell, CoverageCount, NihilDeclaration
+from workflows.models import (
+    COVERAGE_SHARDS,
+    ComplianceCell,
+    CoverageCount,
+    CoverageReach,
+    CoverageTotal,
+    NihilDeclaration,
+)
 
 S = SubmissionState
 
@@ -213,18 +220,75 @@ def refresh(instruction_id: int, body_id: int, category: str | None = None) -> N
     """
     assert transaction.get_connection().in_atomic_block, "refresh runs in the change's transaction"
     # Only the rows locked here are recomputed: an UPDATE that waited for a row lock would
-    # recompute it from what it read before the wait.
-    _lock_cells(instruction_id, body_id, CATEGORIES if category is None else (category,))
+    # recompute it from what it read before the wait. Locking every category's row of the
+    # body, as an action does, makes every change of the body's coverage queue.
+    _lock_cells(instruction_id, body_id, CATEGORIES)
     cells, cells_params = _cell_update(instruction_id, body_id, category)
+    before = _body_coverage(instruction_id, body_id)
     coverage = [instruction_id, body_id]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_coverage_refresh_sql() + cells, coverage * 3 + cells_params)
-        return
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(cells, cells_params)
+        CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id).delete()
+        _coverage_insert(instruction_id, body_id)
+    _totals_move(instruction_id, body_id, before, _body_coverage(instruction_id, body_id))
+
+
+def _body_coverage(instruction_id: int, body_id: int) -> dict[tuple[int, str], tuple[int, int]]:
+    rows = CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id)
+    return {
+        (indicator, state): (n, files)
+        for indicator, state, n, files in rows.values_list(
+            "indicator_id", "state", "submissions", "evidence"
+        )
+        if n or files
+    }
+
+
+def _totals_move(
+    instruction_id: int,
+    body_id: int,
+    before: dict[tuple[int, str], tuple[int, int]],
+    after: dict[tuple[int, str], tuple[int, int]],
+) -> None:
+    """Carry one body's change of coverage rows into the deployment's totals: the difference
+    per indicator and state, and per indicator whether the body came to contribute or
+    stopped. At most two statements, none when nothing moved."""
+    moved: list[tuple[int, str, int, int]] = []
+    for key in sorted(before.keys() | after.keys()):
+        n0, f0 = before.get(key, (0, 0))
+        n1, f1 = after.get(key, (0, 0))
+        if (n0, f0) != (n1, f1):
+            moved.append((key[0], key[1], n1 - n0, f1 - f0))
+    was = {indicator for indicator, _state in before}
+    now = {indicator for indicator, _state in after}
+    reach = sorted([(i, 1) for i in now - was] + [(i, -1) for i in was - now])
+    shard = body_id % COVERAGE_SHARDS
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     with connection.cursor() as cursor:
-        cursor.execute(cells, cells_params)
-    CoverageCount.objects.filter(instruction_id=instruction_id, body_id=body_id).delete()
-    _coverage_insert(instruction_id, body_id)
+        if moved:
+            table = CoverageTotal._meta.db_table
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(moved))
+            cursor.execute(
+                f"INSERT INTO {table} AS t (instruction_id, indicator_id, state, shard, "  # noqa: S608 -- names only
+                f"submissions, evidence) VALUES {rows} "
+                "ON CONFLICT (instruction_id, indicator_id, state, shard) DO UPDATE SET "
+                f"submissions = {greatest}(t.submissions + excluded.submissions, 0), "
+                f"evidence = {greatest}(t.evidence + excluded.evidence, 0)",
+                [v for i, st, dn, df in moved for v in (instruction_id, i, st, shard, dn, df)],
+            )
+        if reach:
+            table = CoverageReach._meta.db_table
+            rows = ", ".join(["(%s, %s, %s, %s)"] * len(reach))
+            cursor.execute(
+                f"INSERT INTO {table} AS r (instruction_id, indicator_id, shard, bodies) "  # noqa: S608 -- names only
+                f"VALUES {rows} ON CONFLICT (instruction_id, indicator_id, shard) DO UPDATE "
+                f"SET bodies = {greatest}(r.bodies + excluded.bodies, 0)",
+                [v for i, d in reach for v in (instruction_id, i, shard, d)],
+            )
 
 
 @cache
@@ -234,7 +298,8 @@ def _coverage_moves_sql(vendor: str) -> list[str]:
     state gain them. Each statement's parameters: the submission twice, then instruction,
     body, whether it counted before and the old state (the rows it leaves), then instruction,
     body, the new state and whether it counts now (the rows it enters). One statement on
-    PostgreSQL (its three writes touch different rows), three on SQLite."""
+    PostgreSQL (its writes touch different rows), five on SQLite. The deployment's totals
+    (``CoverageTotal``, ``CoverageReach``) move with them."""
     table = CoverageCount._meta.db_table
     link = Link._meta.db_table
     evidence = Evidence._meta.db_table
@@ -260,12 +325,42 @@ def _coverage_moves_sql(vendor: str) -> list[str]:
         "ON CONFLICT (instruction_id, indicator_id, state, body_id) DO UPDATE SET "
         "submissions = c.submissions + 1, evidence = c.evidence + excluded.evidence"
     )
+    # The deployment's totals, by the same difference (in the body's part), and the bodies
+    # contributing to each indicator: one more where the body had no row of it before (only
+    # a first submit brings a submission into coverage; none leaves it).
+    totals = (
+        f"INSERT INTO {CoverageTotal._meta.db_table} AS t "  # noqa: S608 -- names only
+        "(instruction_id, indicator_id, state, shard, submissions, evidence) "
+        "SELECT %s, i.indicator_id, m.state, %s, m.dn, m.dn * (SELECT n FROM files) "
+        "FROM indicators i CROSS JOIN (SELECT %s AS state, -1 AS dn, %s AS applies "
+        "UNION ALL SELECT %s, 1, %s) m WHERE m.applies ORDER BY 2, 3 "
+        "ON CONFLICT (instruction_id, indicator_id, state, shard) DO UPDATE SET "
+        f"submissions = {greatest}(t.submissions + excluded.submissions, 0), "
+        f"evidence = {greatest}(t.evidence + excluded.evidence, 0)"
+    )
+    reach = (
+        f"INSERT INTO {CoverageReach._meta.db_table} AS r "  # noqa: S608 -- names only
+        "(instruction_id, indicator_id, shard, bodies) "
+        "SELECT %s, i.indicator_id, %s, 1 FROM indicators i WHERE %s AND NOT EXISTS "
+        f"(SELECT 1 FROM {table} c WHERE c.instruction_id = %s AND c.body_id = %s "
+        "AND c.indicator_id = i.indicator_id) ORDER BY 2 "
+        "ON CONFLICT (instruction_id, indicator_id, shard) DO UPDATE SET bodies = r.bodies + 1"
+    )
     if vendor == "postgresql":
-        # Ahead of the cells' UPDATE, in the same statement.
+        # Ahead of the cells' UPDATE, in the same statement; every part reads the rows as
+        # they were before it (the reach asks whether the body had a row of the indicator).
         return [
-            f"{common}, gone AS ({gone}), fewer AS ({fewer}), entered AS ({entered}) ",
+            f"{common}, gone AS ({gone}), fewer AS ({fewer}), entered AS ({entered}), "
+            f"totals AS ({totals}), reach AS ({reach}) ",
         ]
-    return [f"{common} {gone}", f"{common} {fewer}", f"{common} {entered}"]
+    # SQLite runs them one after the other: the reach first, before the body's rows change.
+    return [
+        f"{common} {reach}",
+        f"{common} {gone}",
+        f"{common} {fewer}",
+        f"{common} {entered}",
+        f"{common} {totals}",
+    ]
 
 
 def refresh_action(submission: Submission, *, from_state: str, counted_before: bool) -> None:
@@ -275,9 +370,10 @@ def refresh_action(submission: Submission, *, from_state: str, counted_before: b
     The body's rows are locked first, as ``refresh`` locks them, so every change of the
     body's rows queues behind this one; then its category's compliance row is recomputed, and
     coverage moves by what this one submission takes and adds (an action changes neither its
-    files nor its indicators), reading no other submission. Two statements on PostgreSQL,
-    five on SQLite. A row that drifted (a restore without ``manage.py summaries_rebuild``)
-    never goes below zero; ``summaries_rebuild --check`` finds it.
+    files nor its indicators), reading no other submission, and the deployment's totals with
+    it. Two statements on PostgreSQL, seven on SQLite. A row that drifted (a restore without
+    ``manage.py summaries_rebuild``) never goes below zero; ``summaries_rebuild --check``
+    finds it.
     """
     assert transaction.get_connection().in_atomic_block, "refresh runs in the action's transaction"
     instruction_id, body_id = submission.instruction_id, submission.body_id
@@ -291,15 +387,37 @@ def refresh_action(submission: Submission, *, from_state: str, counted_before: b
         submission.state,
         submission.first_submitted_at is not None,
     ]
+    shard = body_id % COVERAGE_SHARDS
+    counted_now = submission.first_submitted_at is not None
+    totals: list[Any] = [
+        instruction_id,
+        shard,
+        from_state,
+        counted_before,
+        submission.state,
+        counted_now,
+    ]
+    reach: list[Any] = [
+        instruction_id,
+        shard,
+        counted_now and not counted_before,
+        instruction_id,
+        body_id,
+    ]
     statements = _coverage_moves_sql(connection.vendor)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(statements[0] + cells, files + leaves + leaves + enters + cells_params)
+            cursor.execute(
+                statements[0] + cells,
+                files + leaves + leaves + enters + totals + reach + cells_params,
+            )
             return
-        gone, fewer, entered = statements
+        reached, gone, fewer, entered, summed = statements
+        cursor.execute(reached, files + reach)
         cursor.execute(gone, files + leaves)
         cursor.execute(fewer, files + leaves)
         cursor.execute(entered, files + enters)
+        cursor.execute(summed, files + totals)
         cursor.execute(cells, cells_params)
 
 
@@ -424,7 +542,47 @@ def _rebuild_one(instruction_id: int) -> int:
     CoverageCount.objects.filter(instruction_id=instruction_id).delete()
     ComplianceCell.objects.bulk_create(cells, batch_size=BATCH)
     _coverage_insert(instruction_id)
+    totals_rebuild(instruction_id)
     return len(cells)
+
+
+def totals_rebuild(instruction_id: int) -> None:
+    """The deployment's coverage totals of one instruction, from its coverage rows."""
+    CoverageTotal.objects.filter(instruction_id=instruction_id).delete()
+    CoverageReach.objects.filter(instruction_id=instruction_id).delete()
+    counts = CoverageCount._meta.db_table
+    shard = f"(body_id %% {COVERAGE_SHARDS})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CoverageTotal._meta.db_table} (instruction_id, indicator_id, "  # noqa: S608 -- names only
+            f"state, shard, submissions, evidence) SELECT instruction_id, indicator_id, state, "
+            f"{shard}, SUM(submissions), SUM(evidence) FROM {counts} WHERE instruction_id = %s "
+            f"GROUP BY instruction_id, indicator_id, state, {shard}",
+            [instruction_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {CoverageReach._meta.db_table} (instruction_id, indicator_id, "  # noqa: S608 -- names only
+            f"shard, bodies) SELECT instruction_id, indicator_id, {shard}, "
+            f"COUNT(DISTINCT body_id) FROM {counts} WHERE instruction_id = %s "
+            f"AND (submissions > 0 OR evidence > 0) GROUP BY instruction_id, indicator_id, {shard}",
+            [instruction_id],
+        )
+
+
+def _totals_computed(
+    want_cov: dict[tuple[int, int, str], tuple[int, int]],
+) -> tuple[dict[tuple[int, str, int], tuple[int, int]], dict[tuple[int, int], int]]:
+    """What the totals should hold, from the coverage rows as the submissions say."""
+    totals: dict[tuple[int, str, int], tuple[int, int]] = {}
+    reached: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for (indicator, body, state), (n, files) in want_cov.items():
+        if not (n or files):
+            continue
+        key = (indicator, state, body % COVERAGE_SHARDS)
+        had = totals.get(key, (0, 0))
+        totals[key] = (had[0] + n, had[1] + files)
+        reached[(indicator, body % COVERAGE_SHARDS)].add(body)
+    return totals, {key: len(bodies) for key, bodies in reached.items()}
 
 
 CELL_FIELDS = ("submissions", "least_rank", "due_at", "beyond_draft", "submitted_at", "nihil_at")
@@ -458,6 +616,25 @@ def differences(instruction_id: int | None = None) -> int:
         for where in want_cov.keys() | have_cov.keys():
             if want_cov.get(where, (0, 0)) != have_cov.get(where, (0, 0)):
                 differing += 1
+        want_totals, want_reach = _totals_computed(want_cov)
+        have_totals = {
+            (row[0], row[1], row[2]): (row[3], row[4])
+            for row in CoverageTotal.objects.filter(instruction_id=pk).values_list(
+                "indicator_id", "state", "shard", "submissions", "evidence"
+            )
+        }
+        for where in want_totals.keys() | have_totals.keys():
+            if want_totals.get(where, (0, 0)) != have_totals.get(where, (0, 0)):
+                differing += 1
+        have_reach = dict(
+            ((row[0], row[1]), row[2])
+            for row in CoverageReach.objects.filter(instruction_id=pk).values_list(
+                "indicator_id", "shard", "bodies"
+            )
+        )
+        for where in want_reach.keys() | have_reach.keys():
+            if want_reach.get(where, 0) != have_reach.get(where, 0):
+                differing += 1
     return differing
 
 
@@ -465,6 +642,11 @@ def backfill(*, using: str = "default", **kwargs: object) -> None:
     """After ``migrate``: build the summary rows of a database that has submissions but none
     yet (the first migrate after the rows were introduced). Cheap when there is nothing to do."""
     if ComplianceCell.objects.using(using).exists():
+        if not CoverageTotal.objects.using(using).exists():
+            # The first migrate after the deployment's totals arrived: from the coverage rows.
+            with transaction.atomic(using=using):
+                for pk in _instructions(None):
+                    totals_rebuild(pk)
         return
     if reviewed().using(using).exists() or NihilDeclaration.objects.using(using).exists():
         rebuild()

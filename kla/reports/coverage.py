@@ -25,7 +25,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import DenseRank
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from kla.models import Body, Cluster, Indicator, Instruction, SubmissionState
 from kla.requirements import requirements_by_indicator
 from roles.permissions import may_view_coverage, reviews_every_body
 from roles.roles import Roles, roles_of
-from workflows.models import CoverageCount
+from workflows.models import CoverageCount, CoverageReach, CoverageTotal
 
 S = SubmissionState
 # The groups coverage counts in: drafts still in the body's or verifier's hands apart from
@@ -143,11 +143,12 @@ def coverage_compute(
     """Coverage of every indicator for one instruction (the current one unless given), as
     reviewers see it: what the caller's scope holds (every body, or a scoped verifier's).
 
-    Read from the summary rows (``workflows.summaries``), three queries whatever the number
-    of submissions: the indicators with the codes of their first ``BODIES_SHOWN``
-    contributing bodies, the counts per indicator and state with how many bodies contribute,
+    Read from the summary rows (``workflows.summaries``), a fixed number of queries whatever
+    the number of submissions or bodies: the indicators with the codes of their first
+    ``BODIES_SHOWN`` contributing bodies, the counts per indicator and state with how many
+    bodies contribute (for a reviewer of every body from the deployment's totals, in two),
     and the checklist's requirements with whether each is met (SQLite, without arrays, ranks
-    the codes in a fourth).
+    the codes in one more).
     """
     roles = roles if roles is not None else roles_of(user)
     if not may_view_coverage(roles):
@@ -174,22 +175,44 @@ def coverage_compute(
         )
         for i in indicators
     }
-    # Every indicator's counts in each state and its contributing bodies in one pass over
-    # its rows, in the order of the index that holds them all (``coverage_count_indicator``).
     per_state: dict[str, Any] = {}
     for state in S.values:
         per_state[f"n_{state}"] = Sum("submissions", filter=Q(state=state))
         per_state[f"files_{state}"] = Sum("evidence", filter=Q(state=state))
-    grouped: Any = (
-        counts.order_by()
-        .values("indicator_id")
-        .annotate(bodies=Count("body_id", distinct=True), **per_state)
-    )
+    grouped: Any
+    if instruction is not None and reviews_every_body(roles):
+        # Every body's counts: the deployment's totals, whose rows do not grow with the
+        # bodies (``workflows.models.CoverageTotal``), and the bodies contributing to each
+        # (``CoverageReach``) as a subquery of the same query.
+        reach = (
+            CoverageReach.objects.filter(
+                instruction=instruction, indicator_id=OuterRef("indicator_id")
+            )
+            .order_by()
+            .values("indicator_id")
+            .annotate(n=Sum("bodies"))
+            .values("n")
+        )
+        grouped = (
+            CoverageTotal.objects.filter(instruction=instruction)
+            .order_by()
+            .values("indicator_id")
+            .annotate(**per_state, bodies=Subquery(reach))
+        )
+    else:
+        # A scoped reviewer's bodies: every indicator's counts in each state and its
+        # contributing bodies in one pass over its rows, in the order of the index that
+        # holds them all (``coverage_count_indicator``).
+        grouped = (
+            counts.order_by()
+            .values("indicator_id")
+            .annotate(bodies=Count("body_id", distinct=True), **per_state)
+        )
     for entry in grouped:
         row = rows.get(entry["indicator_id"])
         if row is None:
             continue
-        row.bodies_count = entry["bodies"]
+        row.bodies_count = entry["bodies"] or 0
         for state in S.values:
             n, files = entry[f"n_{state}"] or 0, entry[f"files_{state}"] or 0
             row.submissions[GROUP_OF[state]] += n

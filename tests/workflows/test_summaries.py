@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kla.drafting import evidence_remove, submission_update
 from kla.models import Body, Indicator, Instruction, Submission
+from kla.reports.coverage import coverage_compute
 from roles.models import Membership
 from tests import factories as f
 from tests.concurrency import race
@@ -314,6 +315,7 @@ def test_coverage_names_fifty_bodies_and_counts_them_all(
         )
         for b in made
     )
+    summaries.totals_rebuild(instruction.pk)  # rows written by hand: their totals as well
     client = Client(HTTP_AUTHORIZATION=f"Token {f.api_token(consolidator)}")
     rows = client.get("/api/v1/coverage/").json()["results"]
     (seventeen,) = [r for r in rows if r["number"] == 17]
@@ -345,6 +347,7 @@ def test_coverage_counts_a_body_in_several_states_once(
         for b in made
         for state in ("submitted", "verified")
     )
+    summaries.totals_rebuild(instruction.pk)  # rows written by hand: their totals as well
     client = Client(HTTP_AUTHORIZATION=f"Token {f.api_token(consolidator)}")
     rows = client.get("/api/v1/coverage/").json()["results"]
     (row,) = [r for r in rows if r["number"] == 17]
@@ -364,3 +367,19 @@ def test_an_operator_of_a_body_who_reviews_sees_its_drafts_on_the_page(
     (row,) = view.cells_of([body])
     program = next(c for c in row.cells if c.category == "program")
     assert (program.count, program.least_state) == (1, "draft")
+
+
+def test_the_deployments_totals_say_what_every_bodys_rows_say(world: dict[str, Any]) -> None:
+    """A reviewer of every body reads coverage from the deployment's totals, a scoped one
+    from the bodies' rows: a verifier scoped to every body sees the very numbers the
+    consolidator does, after every kind of change."""
+    everyone = f.make_scoped_verifier(list(Body.objects.all()), "verifikator-semua")
+
+    def seen(user: User) -> list[tuple[Any, ...]]:
+        return [
+            (r.number, r.bodies_count, r.submissions_by_state, r.evidence_by_state, r.bodies)
+            for r in coverage_compute(user=user)
+        ]
+
+    assert seen(world["consolidator"]) == seen(everyone)
+    assert any(count for _n, count, *_rest in seen(world["consolidator"]))

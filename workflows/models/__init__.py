@@ -14,7 +14,13 @@ from workflows.models.sla import (
     Reminder,
     Timer,
 )
-from workflows.models.summaries import ComplianceCell, CoverageCount
+from workflows.models.summaries import (
+    COVERAGE_SHARDS,
+    ComplianceCell,
+    CoverageCount,
+    CoverageReach,
+    CoverageTotal,
+)
 from workflows.models.supervision import (
     Finding,
     FindingStatus,
@@ -36,12 +42,15 @@ from workflows.models.trail import (
 )
 
 __all__ = [
+    "COVERAGE_SHARDS",
     "GENESIS_HASH",
     "CalendarDay",
     "CalendarRevision",
     "CheckpointMail",
     "ComplianceCell",
     "CoverageCount",
+    "CoverageReach",
+    "CoverageTotal",
     "DayKind",
     "DueRecompute",
     "Escalation",

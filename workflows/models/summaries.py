@@ -78,3 +78,57 @@ class CoverageCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.body_id} {self.state}: {self.submissions}"
+
+
+# How many parts each of the deployment's coverage totals is kept in: a body's changes go to
+# the part ``body_id % COVERAGE_SHARDS``, so actions on different bodies seldom wait for the
+# same row; readers add the parts up.
+COVERAGE_SHARDS = 16
+
+
+class CoverageTotal(models.Model):
+    """Every body's ``CoverageCount`` of one indicator in one state added up (in part
+    ``shard`` of ``COVERAGE_SHARDS``): what a reviewer of every body reads, in rows that do
+    not grow with the bodies. Plain integers: a change is written as a difference (negative
+    for what leaves), and the database checks a proposed row before it merges it."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.CASCADE, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=20, choices=SubmissionState.choices)
+    shard = models.PositiveSmallIntegerField()
+    submissions = models.IntegerField(default=0)
+    evidence = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("jumlah cakupan")
+        verbose_name_plural = _("jumlah cakupan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "indicator", "state", "shard"], name="coverage_total_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.state} [{self.shard}]: {self.submissions}"
+
+
+class CoverageReach(models.Model):
+    """How many bodies contribute to one indicator (in part ``shard``): those with a
+    ``CoverageCount`` row of it in any state."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.CASCADE, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    shard = models.PositiveSmallIntegerField()
+    bodies = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("jangkauan cakupan")
+        verbose_name_plural = _("jangkauan cakupan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instruction", "indicator", "shard"], name="coverage_reach_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} [{self.shard}]: {self.bodies}"
