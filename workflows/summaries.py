@@ -623,8 +623,8 @@ def differences(instruction_id: int | None = None) -> int:
                 "indicator_id", "state", "shard", "submissions", "evidence"
             )
         }
-        for where in want_totals.keys() | have_totals.keys():
-            if want_totals.get(where, (0, 0)) != have_totals.get(where, (0, 0)):
+        for part in want_totals.keys() | have_totals.keys():
+            if want_totals.get(part, (0, 0)) != have_totals.get(part, (0, 0)):
                 differing += 1
         have_reach = dict(
             ((row[0], row[1]), row[2])
@@ -632,8 +632,8 @@ def differences(instruction_id: int | None = None) -> int:
                 "indicator_id", "shard", "bodies"
             )
         )
-        for where in want_reach.keys() | have_reach.keys():
-            if want_reach.get(where, 0) != have_reach.get(where, 0):
+        for reached in want_reach.keys() | have_reach.keys():
+            if want_reach.get(reached, 0) != have_reach.get(reached, 0):
                 differing += 1
     return differing
 
