@@ -167,10 +167,15 @@ def ensure_indicators() -> None:
 
 
 def load_reference_data() -> None:
-    """The 24 indicators in their real clusters, as the seed has them."""
+    """The 24 indicators in their real clusters, as the seed has them, and the working
+    calendar's revision row, as the migrations leave them."""
+    from workflows.models import CalendarRevision
+
     with INDICATORS_CSV.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             IndicatorFactory(number=int(row["number"]), cluster=row["cluster"], name=row["name"])
+    if not CalendarRevision.objects.exists():
+        CalendarRevision.objects.create()
 
 
 COMPLETE_DETAILS: dict[str, dict[str, Any]] = {

@@ -155,7 +155,11 @@ def submission_act(
         raise NotVisible(_("Pengajuan tidak ditemukan."))
     if not isinstance(action, str) or action not in ACTIONS:
         raise Invalid({"action": _("Aksi tidak dikenal; pilih dari: %s.") % ", ".join(ACTIONS)})
-    handing_in = action in ("submit", "resubmit")
+    # A hand-in records what was handed in; any transition that asks for completeness reads
+    # the files and indicators it checks.
+    handing_in = action in ("submit", "resubmit") or any(
+        needs_complete(t) for t in transitions_of(action)
+    )
     read = read_locked(user, submission, handing_in=handing_in)
     flow = SubmissionFlow(submission, user=user, roles=roles, facts=read.facts)
     named = transitions_of(action)

@@ -99,10 +99,11 @@ CATEGORY_MARK = "\x00category"
 
 
 @cache
-def _cells_update_sql() -> tuple[str, tuple[Any, ...]]:
-    """The UPDATE that recomputes one body's compliance rows, compiled once per process from
-    the aggregates of ``cell_aggregates`` (building the expressions anew on every change cost
-    more than running them), with ``INSTRUCTION_MARK`` and ``BODY_MARK`` in its parameters."""
+def _cells_update_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE that recomputes one body's compliance rows, compiled once per process (and
+    ``vendor``) from the aggregates of ``cell_aggregates`` (building the expressions anew on
+    every change cost more than running them), with ``INSTRUCTION_MARK`` and ``BODY_MARK`` in
+    its parameters."""
     mine = reviewed().filter(instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK)
     by_category = mine.filter(category=OuterRef("category")).order_by().values("category")
 
@@ -150,11 +151,11 @@ def _coverage_refresh_sql() -> str:
 
 
 @cache
-def _cell_update_one_sql() -> tuple[str, tuple[Any, ...]]:
-    """The UPDATE that recomputes one body's compliance row of one category, compiled once:
-    the aggregates of ``cell_aggregates`` in one subquery whose row sets the columns together
-    (planned in a fraction of the time of a subquery per column, which an action pays on
-    every call)."""
+def _cell_update_one_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE that recomputes one body's compliance row of one category, compiled once per
+    process (and ``vendor``): the aggregates of ``cell_aggregates`` in one subquery whose row
+    sets the columns together (planned in a fraction of the time of a subquery per column,
+    which an action pays on every call)."""
     mine = reviewed().filter(
         instruction_id=INSTRUCTION_MARK, body_id=BODY_MARK, category=CATEGORY_MARK
     )
@@ -182,9 +183,9 @@ def _cell_update_one_sql() -> tuple[str, tuple[Any, ...]]:
 
 def _cell_update(instruction_id: int, body_id: int, category: str | None) -> tuple[str, list[Any]]:
     if category is None:
-        sql, params = _cells_update_sql()
+        sql, params = _cells_update_sql(connection.vendor)
     else:
-        sql, params = _cell_update_one_sql()
+        sql, params = _cell_update_one_sql(connection.vendor)
     marks: dict[Any, Any] = {
         INSTRUCTION_MARK: instruction_id,
         BODY_MARK: body_id,
@@ -198,7 +199,9 @@ def _lock_cells(instruction_id: int, body_id: int, categories: Iterable[str]) ->
     missing row is made empty, an existing one is left as it is (only the rows recomputed
     after it may change)."""
     table = ComplianceCell._meta.db_table
-    names = list(categories)
+    # In the order of the category's name, as ``refresh_due`` locks them (``ORDER BY body_id,
+    # category``): two writers taking one body's rows in two orders could deadlock.
+    names = sorted(categories)
     rows = ", ".join(["(%s, %s, %s, 0, 0)"] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -376,6 +379,10 @@ def refresh_action(submission: Submission, *, from_state: str, counted_before: b
     finds it.
     """
     assert transaction.get_connection().in_atomic_block, "refresh runs in the action's transaction"
+    if from_state == submission.state:
+        # Every transition of the flow changes the state; a move to the same state would
+        # write one coverage row twice in one statement.
+        raise ValueError(f"an action left submission {submission.pk} in {from_state!r}")
     instruction_id, body_id = submission.instruction_id, submission.body_id
     _lock_cells(instruction_id, body_id, CATEGORIES)
     cells, cells_params = _cell_update(instruction_id, body_id, submission.category)
@@ -443,8 +450,8 @@ def refresh_due(pairs: Iterable[tuple[int, int]]) -> None:
         cells = ComplianceCell.objects.filter(
             instruction_id=instruction_id, body_id__in=sorted(ids)
         )
-        # Locked first, in the order an action's upsert locks one body's: the UPDATE after
-        # the lock reads what an action it waited for committed.
+        # Locked first, in the order an action's upsert locks one body's (``_lock_cells``): the
+        # UPDATE after the lock reads what an action it waited for committed.
         list(cells.select_for_update().order_by("body_id", "category").values_list("pk"))
         cells.update(due_at=Subquery(earliest))
 
@@ -642,10 +649,13 @@ def backfill(*, using: str = "default", **kwargs: object) -> None:
     """After ``migrate``: build the summary rows of a database that has submissions but none
     yet (the first migrate after the rows were introduced). Cheap when there is nothing to do."""
     if ComplianceCell.objects.using(using).exists():
-        if not CoverageTotal.objects.using(using).exists():
-            # The first migrate after the deployment's totals arrived: from the coverage rows.
-            with transaction.atomic(using=using):
-                for pk in _instructions(None):
+        # The first migrate after the deployment's totals arrived: each instruction with
+        # coverage rows and no totals gets them from its rows.
+        counted = set(CoverageCount.objects.values_list("instruction_id", flat=True).distinct())
+        totalled = set(CoverageTotal.objects.values_list("instruction_id", flat=True).distinct())
+        if counted - totalled:
+            with transaction.atomic():
+                for pk in sorted(counted - totalled):
                     totals_rebuild(pk)
         return
     if reviewed().using(using).exists() or NihilDeclaration.objects.using(using).exists():

@@ -212,9 +212,10 @@ def coverage_compute(
         row = rows.get(entry["indicator_id"])
         if row is None:
             continue
-        row.bodies_count = entry["bodies"] or 0
+        # Never below zero, even from totals that drifted (``summaries_rebuild --check``).
+        row.bodies_count = max(entry["bodies"] or 0, 0)
         for state in S.values:
-            n, files = entry[f"n_{state}"] or 0, entry[f"files_{state}"] or 0
+            n, files = max(entry[f"n_{state}"] or 0, 0), max(entry[f"files_{state}"] or 0, 0)
             row.submissions[GROUP_OF[state]] += n
             row.submissions_by_state[state] += n
             row.evidence[GROUP_OF[state]] += files

@@ -10,7 +10,7 @@ import holidays
 import pytest
 from django.core.management import CommandError, call_command
 
-from workflows.models import CalendarDay, DayKind
+from workflows.models import CalendarDay, CalendarRevision, DayKind
 from workflows.sla.calendar import WorkCalendar
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +112,21 @@ def test_workdays_command_follows_the_admin_calendar() -> None:
 def test_workdays_command_refuses_bad_dates_clearly(args: Any) -> None:
     with pytest.raises(CommandError):
         call_command("workdays", *args, stdout=StringIO())
+
+
+def test_a_process_keeps_the_calendar_until_its_revision_changes() -> None:
+    """The action reads the calendar's revision with what it reads anyway: the same token
+    gives the calendar this process built, a change of a day (in the admin, or a fixture's
+    raw rows) gives a new token and the calendar as it is now."""
+    token = CalendarRevision.objects.get().token
+    kept = WorkCalendar.of_revision(token)
+    assert WorkCalendar.of_revision(token) is kept
+    saturday = dt.date(2026, 3, 21)
+    assert not kept.is_workday(saturday)
+    CalendarDay.objects.create(date=saturday, kind=DayKind.WORKDAY, reason="Ganti hari")
+    changed = CalendarRevision.objects.get().token
+    assert changed != token
+    assert WorkCalendar.of_revision(changed).is_workday(saturday)
+    day = CalendarDay(date=dt.date(2026, 3, 22), kind=DayKind.WORKDAY, reason="Dari fixture")
+    day.save_base(raw=True)
+    assert CalendarRevision.objects.get().token != changed

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -383,3 +383,18 @@ def test_the_deployments_totals_say_what_every_bodys_rows_say(world: dict[str, A
 
     assert seen(world["consolidator"]) == seen(everyone)
     assert any(count for _n, count, *_rest in seen(world["consolidator"]))
+
+
+def test_every_writer_takes_a_bodys_rows_in_the_order_of_their_categories(
+    people: dict[str, Any], body: Body
+) -> None:
+    """An action, an edit and a nihil lock one body's compliance rows by an upsert, the due
+    times' recompute by ``ORDER BY body_id, category``: the same order, or two of them at once
+    could each hold a row the other waits for."""
+    instruction = Instruction.current() or f.InstructionFactory()
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        summaries.refresh(instruction.pk, body.pk)
+    cells = f"INSERT INTO {ComplianceCell._meta.db_table} "
+    (upsert,) = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(cells)]
+    named = sorted(summaries.CATEGORIES, key=lambda c: upsert.index(f"'{c}'"))
+    assert named == sorted(summaries.CATEGORIES)

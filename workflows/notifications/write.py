@@ -78,11 +78,13 @@ ROW_MARK, ADDRESS_MARK = object(), object()
 
 
 @cache
-def _transition_sql(to_state: str, to_body_address: bool) -> tuple[str, tuple[Any, ...]]:
+def _transition_sql(
+    vendor: str, to_state: str, to_body_address: bool
+) -> tuple[str, tuple[Any, ...]]:
     """The ``INSERT ... SELECT`` of a transition into ``to_state``, compiled once per process
-    (its recipients' subqueries cost more to build than to run), with ``BODY_MARK`` and
-    ``ACTOR_MARK`` among its parameters after the five of each row: kind, submission, title,
-    message and time (and the body's address first in the second branch)."""
+    and ``vendor`` (its recipients' subqueries cost more to build than to run), with
+    ``BODY_MARK`` and ``ACTOR_MARK`` among its parameters after the five of each row: kind,
+    submission, title, message and time (and the body's address first in the second branch)."""
     someone = Submission(body_id=BODY_MARK)
     people, people_params = (
         waiting_people(someone, to_state).exclude(pk=ACTOR_MARK).values("pk").query
@@ -116,7 +118,7 @@ def notify_transition(
     with translation.override(settings.LANGUAGE_CODE):
         title, message = notice_of(submission, to_state, note)
     to_body_address = bool(submission.body.email) and Role.OPERATOR in duty_roles(to_state)
-    sql, compiled = _transition_sql(to_state, to_body_address)
+    sql, compiled = _transition_sql(connection.vendor, to_state, to_body_address)
     row = iter([f"state:{to_state}", submission.pk, title, message, timezone.now()] * 2)
     marks: dict[Any, Any] = {BODY_MARK: submission.body_id, ACTOR_MARK: actor.pk}
     params: list[Any] = [

@@ -32,8 +32,9 @@ def _instruction_saved(sender: Any, instance: Instruction, created: bool, **kwar
 @receiver(post_save, sender=CalendarDay, dispatch_uid="sla_calendar_saved")
 @receiver(post_delete, sender=CalendarDay, dispatch_uid="sla_calendar_deleted")
 def _calendar_changed(sender: Any, **kwargs: Any) -> None:
+    # A new revision in the change's transaction, for a fixture's rows too: every process's
+    # kept calendar goes (``WorkCalendar.of_revision``).
+    if not CalendarRevision.objects.update(token=uuid.uuid4()):
+        CalendarRevision.objects.create()
     if not kwargs.get("raw"):
-        # A new revision in the change's transaction: every process's kept calendar goes.
-        if not CalendarRevision.objects.update(token=uuid.uuid4()):
-            CalendarRevision.objects.create()
         recompute_request(reason=_("Kalender kerja diubah"))
