@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
@@ -44,19 +45,20 @@ def waiting_for(
     return visible_to(user, roles).filter(duty)
 
 
-def people_waited_for(submission: Submission, state: str) -> list[User]:
-    """The active people a submission in this state waits for, each once."""
-    seen: dict[int, User] = {}
+def waiting_people(submission: Submission, state: str) -> QuerySet[User]:
+    """The active people a submission in this state waits for, each once, as one query (the
+    roles of ``duty_roles``, each as ``roles.selectors.people_of`` finds them): a subquery of
+    the notifications' ``INSERT ... SELECT``."""
+    wanted = Q(pk__in=[])
     for role in duty_roles(state):
-        for person in people_of(role, submission):
-            seen.setdefault(person.pk, person)
-    return list(seen.values())
+        wanted |= Q(pk__in=people_of(role, submission).values("pk"))
+    return get_user_model().objects.filter(wanted)
 
 
 def people_waited_for_many(
     keys: Iterable[tuple[str, int]],
 ) -> dict[tuple[str, int], list[User]]:
-    """``people_waited_for`` for many (state, body id) pairs at once: two queries a role at
+    """``waiting_people`` for many (state, body id) pairs at once: two queries a role at
     most, whatever the number of bodies (a sweep's batch)."""
     pairs = set(keys)
     by_role: dict[Role, dict[int, list[User]]] = {}

@@ -155,15 +155,3 @@ def facts_of(user: User, row: Any) -> ActionFacts:
         authored=bool(authored),
         withdrawable=actor == user.pk and action in WITHDRAWABLE_AFTER,
     )
-
-
-def facts_read(user: User, submission_id: int) -> ActionFacts:
-    """``action_facts`` of one submission in one query, the way an action reads them."""
-    stream = Submission(pk=submission_id).stream
-    annotated: Any = TrailStream.objects.filter(name=stream).annotate(
-        **facts_annotations(user, submission_id)
-    )
-    row = annotated.values("facts_authored", "facts_last_actor", "facts_last_action").first()
-    if row is None:
-        return ActionFacts(authored=False, withdrawable=False)
-    return facts_of(user, row)

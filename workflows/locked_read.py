@@ -39,6 +39,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 
 from kla.models import Evidence, Instruction, Submission
+from workflows.compiled import bind
 from workflows.four_eyes import ActionFacts, facts_annotations, facts_of
 from workflows.models import CalendarRevision, TrailEvent, TrailStream
 from workflows.sla.calendar import WorkCalendar
@@ -155,14 +156,16 @@ def _compiled(vendor: str, handing_in: bool) -> tuple[str, tuple[Any, ...], tupl
 
 def _run(user: User, submission: Submission, *, handing_in: bool) -> dict[str, Any] | None:
     sql, params, columns = _compiled(connection.vendor, handing_in)
-    marks: dict[Any, Any] = {
-        USER_MARK: user.pk,
-        SUBMISSION_MARK: submission.pk,
-        INSTRUCTION_MARK: submission.instruction_id,
-        BODY_MARK: submission.body_id,
-        STREAM_MARK: submission.stream,
-    }
-    values = [marks.get(p, p) if isinstance(p, int | str) else p for p in params]
+    values = bind(
+        params,
+        {
+            USER_MARK: user.pk,
+            SUBMISSION_MARK: submission.pk,
+            INSTRUCTION_MARK: submission.instruction_id,
+            BODY_MARK: submission.body_id,
+            STREAM_MARK: submission.stream,
+        },
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()

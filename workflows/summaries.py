@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql.subqueries import UpdateQuery
 
 from kla.models import Category, Evidence, Submission, SubmissionState
+from workflows.compiled import bind
 from workflows.models import (
     COVERAGE_SHARDS,
     ComplianceCell,
@@ -186,12 +187,9 @@ def _cell_update(instruction_id: int, body_id: int, category: str | None) -> tup
         sql, params = _cells_update_sql(connection.vendor)
     else:
         sql, params = _cell_update_one_sql(connection.vendor)
-    marks: dict[Any, Any] = {
-        INSTRUCTION_MARK: instruction_id,
-        BODY_MARK: body_id,
-        CATEGORY_MARK: category,
-    }
-    return sql, [marks.get(p, p) if isinstance(p, int | str) else p for p in params]
+    return sql, bind(
+        params, {INSTRUCTION_MARK: instruction_id, BODY_MARK: body_id, CATEGORY_MARK: category}
+    )
 
 
 def _lock_cells(instruction_id: int, body_id: int, categories: Iterable[str]) -> None:
@@ -212,21 +210,21 @@ def _lock_cells(instruction_id: int, body_id: int, categories: Iterable[str]) ->
         )
 
 
-def refresh(instruction_id: int, body_id: int, category: str | None = None) -> None:
+def refresh(instruction_id: int, body_id: int) -> None:
     """Recompute one body's summary rows of one instruction (call it inside the transaction
-    that changed its submissions or nihil declarations); ``category``: only that category's
-    compliance row changed.
+    that changed its submissions or nihil declarations; an action calls ``refresh_action``).
 
-    Two statements on PostgreSQL: the rows' locks (an upsert), then coverage and the cells
-    in one statement (``_coverage_refresh_sql``); four on SQLite, which has no ``WITH`` of
-    writes.
+    The rows' locks (an upsert), the body's coverage read, coverage and the cells recomputed
+    in one statement on PostgreSQL (``_coverage_refresh_sql``; three on SQLite, which has no
+    ``WITH`` of writes), the coverage read again, and its difference carried into the
+    deployment's totals (``_totals_move``).
     """
     assert transaction.get_connection().in_atomic_block, "refresh runs in the change's transaction"
     # Only the rows locked here are recomputed: an UPDATE that waited for a row lock would
     # recompute it from what it read before the wait. Locking every category's row of the
     # body, as an action does, makes every change of the body's coverage queue.
     _lock_cells(instruction_id, body_id, CATEGORIES)
-    cells, cells_params = _cell_update(instruction_id, body_id, category)
+    cells, cells_params = _cell_update(instruction_id, body_id, None)
     before = _body_coverage(instruction_id, body_id)
     coverage = [instruction_id, body_id]
     if connection.vendor == "postgresql":
@@ -388,14 +386,9 @@ def refresh_action(submission: Submission, *, from_state: str, counted_before: b
     cells, cells_params = _cell_update(instruction_id, body_id, submission.category)
     files: list[Any] = [submission.pk, submission.pk]
     leaves: list[Any] = [instruction_id, body_id, counted_before, from_state]
-    enters: list[Any] = [
-        instruction_id,
-        body_id,
-        submission.state,
-        submission.first_submitted_at is not None,
-    ]
-    shard = body_id % COVERAGE_SHARDS
     counted_now = submission.first_submitted_at is not None
+    enters: list[Any] = [instruction_id, body_id, submission.state, counted_now]
+    shard = body_id % COVERAGE_SHARDS
     totals: list[Any] = [
         instruction_id,
         shard,

@@ -7,22 +7,23 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from kla.drafting import evidence_download
 from kla.models import Submission
 from tests import factories as f
-from workflows.four_eyes import (
-    DOWNLOAD,
-    action_facts,
-    facts_read,
-    latest_events,
-)
+from workflows.four_eyes import DOWNLOAD, ActionFacts, action_facts, latest_events
+from workflows.locked_read import read_locked
 from workflows.models import TrailEvent
 from workflows.services import submission_act
 
 pytestmark = pytest.mark.django_db
+
+
+def _locked_facts(person: User, submission: Submission) -> ActionFacts:
+    with transaction.atomic():
+        return read_locked(person, submission, handing_in=False).facts
 
 
 def _expected(submission: Submission) -> TrailEvent:
@@ -85,7 +86,7 @@ def test_latest_events_cost_two_queries_however_many_submissions(
 
 
 def test_the_locking_reads_facts_are_the_lists_facts(people: dict[str, Any]) -> None:
-    """The action reads four eyes in one query after its lock (``facts_read``): for every
+    """The action reads four eyes in its read after the lock (``read_locked``): for every
     history and person, the same facts as the lists' ``action_facts``."""
     operator, verifier = people["operator"], people["verifier"]
     draft = f.make_draft(operator)
@@ -104,7 +105,7 @@ def test_the_locking_reads_facts_are_the_lists_facts(people: dict[str, Any]) -> 
     read: dict[int, dict[int, Any]] = {}
     for person in (operator, verifier):
         expected = action_facts(user=person, submission_ids=[s.pk for s in subjects])
-        read[person.pk] = {s.pk: facts_read(person, s.pk) for s in subjects}
+        read[person.pk] = {s.pk: _locked_facts(person, s) for s in subjects}
         assert read[person.pk] == expected
     mine = read[operator.pk]
     assert [mine[s.pk].withdrawable for s in subjects] == [False, True, True, False, False]

@@ -15,17 +15,17 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _l
 
 from kla.models import Body, Submission, SubmissionState
 from kla.queue import publish_on_commit
 from roles.roles import Role
-from roles.selectors import members_of_group, operators_of, operators_of_body, people_of
+from roles.selectors import members_of_group, operators_of, operators_of_body
+from workflows.compiled import Mark, bind
+from workflows.duties import waiting_people
 from workflows.flow import duty_roles
 from workflows.models import Notification
 from workflows.notifications.outbox import EMAIL_TASK
@@ -48,15 +48,6 @@ def notice_of(submission: Submission, to_state: str, note: str) -> tuple[str, st
     return title, note if to_state in WITH_NOTE else ""
 
 
-def waiting_people(submission: Submission, to_state: str) -> QuerySet[User]:
-    """The active people a submission in ``to_state`` waits for, each once, as one query (the
-    roles of ``workflows.flow.duty_roles``, each as ``roles.selectors.people_of`` finds them)."""
-    wanted = Q(pk__in=[])
-    for role in duty_roles(to_state):
-        wanted |= Q(pk__in=people_of(role, submission).values("pk"))
-    return get_user_model().objects.filter(wanted)
-
-
 def body_address_row(
     body: Body, *, kind: str, title: str, message: str, submission: Submission | None = None
 ) -> Notification | None:
@@ -73,8 +64,9 @@ def body_address_row(
 
 # Stand-ins for the body and the actor in the compiled statements of ``notify_transition``.
 BODY_MARK, ACTOR_MARK = -7_700_000_021, -7_700_000_022
-# ... and for each row's values and the body's own address.
-ROW_MARK, ADDRESS_MARK = object(), object()
+# ... and for the values of each row and the body's own address.
+ROW_MARKS = tuple(Mark(name) for name in ("kind", "submission", "title", "message", "at"))
+ADDRESS_MARK = Mark("address")
 
 
 @cache
@@ -83,8 +75,8 @@ def _transition_sql(
 ) -> tuple[str, tuple[Any, ...]]:
     """The ``INSERT ... SELECT`` of a transition into ``to_state``, compiled once per process
     and ``vendor`` (its recipients' subqueries cost more to build than to run), with
-    ``BODY_MARK`` and ``ACTOR_MARK`` among its parameters after the five of each row: kind,
-    submission, title, message and time (and the body's address first in the second branch)."""
+    ``BODY_MARK`` and ``ACTOR_MARK`` among its parameters after the ``ROW_MARKS`` of each row
+    (and the body's address first in the second branch)."""
     someone = Submission(body_id=BODY_MARK)
     people, people_params = (
         waiting_people(someone, to_state).exclude(pk=ACTOR_MARK).values("pk").query
@@ -94,11 +86,11 @@ def _transition_sql(
         f"INSERT INTO {table} (user_id, email, kind, submission_id, title, message, "  # noqa: S608 -- names only
         f"created_at) SELECT r.pk, '', %s, %s, %s, %s, %s FROM ({people}) r"
     )
-    params: tuple[Any, ...] = (*[ROW_MARK] * 5, *people_params)
+    params: tuple[Any, ...] = (*ROW_MARKS, *people_params)
     if to_body_address:
         operators, operators_params = operators_of(someone).values("pk").query.sql_with_params()
         sql += f" UNION ALL SELECT NULL, %s, %s, %s, %s, %s, %s WHERE NOT EXISTS ({operators})"
-        params += (ADDRESS_MARK, *[ROW_MARK] * 5, *operators_params)
+        params += (ADDRESS_MARK, *ROW_MARKS, *operators_params)
     return sql + " RETURNING id", params
 
 
@@ -119,18 +111,14 @@ def notify_transition(
         title, message = notice_of(submission, to_state, note)
     to_body_address = bool(submission.body.email) and Role.OPERATOR in duty_roles(to_state)
     sql, compiled = _transition_sql(connection.vendor, to_state, to_body_address)
-    row = iter([f"state:{to_state}", submission.pk, title, message, timezone.now()] * 2)
-    marks: dict[Any, Any] = {BODY_MARK: submission.body_id, ACTOR_MARK: actor.pk}
-    params: list[Any] = [
-        next(row)
-        if p is ROW_MARK
-        else submission.body.email
-        if p is ADDRESS_MARK
-        else marks.get(p, p)
-        if isinstance(p, int)
-        else p
-        for p in compiled
-    ]
+    row = (f"state:{to_state}", submission.pk, title, message, timezone.now())
+    marks: dict[Any, Any] = {
+        **dict(zip(ROW_MARKS, row, strict=True)),
+        ADDRESS_MARK: submission.body.email,
+        BODY_MARK: submission.body_id,
+        ACTOR_MARK: actor.pk,
+    }
+    params = bind(compiled, marks)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
