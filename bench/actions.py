@@ -11,8 +11,9 @@ submissions (2,000 by default) for each measurement and then times, one transact
   ``UPDATE`` of its state and version, nothing else;
 
 in one process, then in ``BENCH_PROCESSES`` (4) forked processes each taking its share, and
-prints both rates, their ratio (the issue asks for at least 0.15) and the statements of one
-approve (at most 10 asked; idempotency bookkeeping aside).
+prints both rates, their ratio (the issue asks for at least 0.15), the statements of one
+approve (at most 10 asked; idempotency bookkeeping aside) and whether the compiled statements
+ran prepared (``DATABASE_PREPARED_STATEMENTS=false`` measures them without).
 """
 
 from __future__ import annotations
@@ -221,6 +222,9 @@ def main() -> None:
         bare_par = _parallel(_bare, verifier.pk, bare_many, PROCESSES)
     finally:
         teardown(scratch)
+    from django.conf import settings
+
+    prepared = "yes" if settings.DATABASE_PREPARED_STATEMENTS else "no"
     rate = len(one) / approve_time
     bare = len(bare_one) / bare_time
     rate_par = len(many) / approve_par
@@ -230,6 +234,7 @@ def main() -> None:
         f"({fate(scratch)})"
     )
     print(f"  statements of one approve (BEGIN, COMMIT aside)  {statements:10d}   (asked: <= 10)")
+    print(f"  compiled statements prepared                     {prepared:>10}")
     print(f"  1 process   approve {rate:10,.0f}/s   bare locked transition {bare:10,.0f}/s")
     print(f"              ratio approve / bare            {rate / bare:10.3f}   (asked: >= 0.15)")
     print(

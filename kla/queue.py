@@ -16,6 +16,8 @@ import logging
 import os
 import queue
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +44,61 @@ def publish(task_name: str, *args: Any) -> bool:
     return True
 
 
+# A list of ids handed over for a task that takes one (``publish_ids_on_commit``) waits this
+# long for more of the same task, and goes as one message of at most ``IDS_PER_MESSAGE``:
+# a process acting a hundred times a second publishes a few messages, not a hundred.
+LINGER_SECONDS = 0.05
+IDS_PER_MESSAGE = 500
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """One piece of work queued for the publisher."""
+
+    task_name: str
+    args: tuple[Any, ...]
+    ids: bool = False  # ``args`` is one list of ids, which may go with others of the task
+
+
+def coalesced(batch: list[HandOver]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The messages to publish for a batch taken from the queue: each task's ids together, in
+    the place of its first list, at most ``IDS_PER_MESSAGE`` a message, and the other work as
+    it is, in its order (the publisher's batches end at the first other work, so nothing
+    passes anything)."""
+    slots: list[tuple[str, tuple[Any, ...]] | str] = []
+    ids: dict[str, dict[Any, None]] = {}
+    for work in batch:
+        if not work.ids:
+            slots.append((work.task_name, work.args))
+            continue
+        if work.task_name not in ids:
+            ids[work.task_name] = {}
+            slots.append(work.task_name)
+        ids[work.task_name].update(dict.fromkeys(work.args[0]))
+    messages: list[tuple[str, tuple[Any, ...]]] = []
+    for slot in slots:
+        if not isinstance(slot, str):
+            messages.append(slot)
+            continue
+        listed = list(ids[slot])
+        for start in range(0, len(listed), IDS_PER_MESSAGE):
+            messages.append((slot, (listed[start : start + IDS_PER_MESSAGE],)))
+    return messages
+
+
 class Publisher:
     """One thread per process that hands queued work to the broker, in the order it came."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue(MAX_PENDING)
+        self._queue: queue.Queue[HandOver] = queue.Queue(MAX_PENDING)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, task_name: str, args: tuple[Any, ...]) -> bool:
-        """Queue one hand-over without waiting; ``False`` when too many are waiting."""
+    def submit(self, task_name: str, args: tuple[Any, ...], *, ids: bool = False) -> bool:
+        """Queue one hand-over without waiting; ``False`` when too many are waiting. ``ids``:
+        ``args`` is one list of ids, to be sent with other lists of the same task."""
         try:
-            self._queue.put_nowait((task_name, args))
+            self._queue.put_nowait(HandOver(task_name, args, ids))
         except queue.Full:
             logger.warning("publisher full; %s%r waits for the relay", task_name, args)
             return False
@@ -63,13 +108,34 @@ class Publisher:
                 self._thread.start()
         return True
 
+    def _take(self) -> list[HandOver]:
+        """The next work; when it is a list of ids, the lists that come after it within the
+        linger, up to the first other work (taken last, so that nothing goes out of order and
+        other work waits no longer than for what came before it)."""
+        batch = [self._queue.get()]
+        if not batch[0].ids:
+            return batch
+        deadline = time.monotonic() + LINGER_SECONDS
+        while len(batch) < IDS_PER_MESSAGE:
+            left = deadline - time.monotonic()
+            try:
+                more = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(more)
+            if not more.ids:
+                break
+        return batch
+
     def _run(self) -> None:
         while True:
-            task_name, args = self._queue.get()
+            batch = self._take()
             try:
-                publish(task_name, *args)
+                for task_name, args in coalesced(batch):
+                    publish(task_name, *args)
             finally:
-                self._queue.task_done()
+                for _work in batch:
+                    self._queue.task_done()
 
     def join(self) -> None:
         """Wait until everything queued so far was handed over or given up (for tests)."""
@@ -99,6 +165,19 @@ def hand_over(task_name: str, *args: Any) -> None:
 def publish_on_commit(task_name: str, *args: Any) -> None:
     """Hand the work over once the caller's transaction commits, without waiting for it."""
     transaction.on_commit(lambda: hand_over(task_name, *args), robust=True)
+
+
+def publish_ids_on_commit(task_name: str, ids: list[int]) -> None:
+    """``publish_on_commit(task_name, ids)`` for a task that takes one list of ids: the
+    publisher sends them together with the other ids it has for that task (``coalesced``)."""
+
+    def hand_over_ids() -> None:
+        if app.conf.task_always_eager:
+            publish(task_name, ids)
+        else:
+            publisher.submit(task_name, (ids,), ids=True)
+
+    transaction.on_commit(hand_over_ids, robust=True)
 
 
 def prepare_embedded_folders() -> None:

@@ -224,6 +224,17 @@ if DATABASE_POOLER == "transaction":
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
     # Django's own pool would pool the pooler; persistent connections to it are cheap.
     DATABASES["default"]["OPTIONS"].pop("pool", None)
+# The action's hot statements (``workflows.compiled``) run prepared on PostgreSQL: parsed and
+# planned once per connection. Off by default under a transaction-mode pooler, where a
+# prepared statement may be missing from the next server connection; PgBouncer 1.22 or newer
+# with ``max_prepared_statements`` set carries them over, and then this may be turned on.
+DATABASE_PREPARED_STATEMENTS = envbool(
+    "DATABASE_PREPARED_STATEMENTS", DATABASE_POOLER != "transaction"
+)
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # psycopg prepares nothing while this is None, even when asked; Django's own cursors bind
+    # on the client and never prepare, so only the compiled statements' cursor is affected.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -39,6 +39,16 @@ def visibility_filter(roles: Roles, *, through: str = "") -> Q | None:
     return q
 
 
+def sees(roles: Roles, submission: Submission) -> bool:
+    """``visibility_filter`` for one submission already read (the action's locking read takes
+    the row by its key, then asks this): the same rule, tested to agree."""
+    if roles.operates(submission.body_id):
+        return True
+    if submission.first_submitted_at is None:
+        return False
+    return reviews_every_body(roles) or submission.body_id in roles.verifier_of
+
+
 def visible_to(
     user: User | AnonymousUser,
     roles: Roles | None = None,

@@ -37,9 +37,12 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
+from django.db.transaction import TransactionManagementError
 
 from kla.models import Evidence, Instruction, Submission
-from workflows.compiled import bind
+from roles.roles import Roles
+from roles.selectors import sees
+from workflows.compiled import CompiledQuery, bind, compiled_cursor
 from workflows.four_eyes import ActionFacts, facts_annotations, facts_of
 from workflows.models import CalendarRevision, TrailEvent, TrailStream
 from workflows.sla.calendar import WorkCalendar
@@ -154,6 +157,29 @@ def _compiled(vendor: str, handing_in: bool) -> tuple[str, tuple[Any, ...], tupl
     return sql, tuple(params), columns
 
 
+@cache
+def _locking(vendor: str) -> CompiledQuery:
+    """The submission's locking read, compiled once per process with a stand-in for its id:
+    one statement for everybody (prepared once per connection), whose row ``sees`` then
+    checks against the person's roles."""
+    return CompiledQuery.of(
+        Submission.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("instruction", "body")
+        .filter(pk=SUBMISSION_MARK)
+        .order_by()  # by its key alone: an order by another index would walk that index
+    )
+
+
+def lock_submission(roles: Roles, submission_id: int) -> Submission | None:
+    """The submission, its instruction and body, with its row locked (NO KEY: the rows that
+    point at it may still be written), if a person of these roles may see it; ``None`` if
+    not (its lock is let go with the transaction the refusal rolls back)."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("lock_submission runs inside the action's transaction")
+    found = _locking(connection.vendor).instances({SUBMISSION_MARK: submission_id})
+    return found[0] if found and sees(roles, found[0]) else None
+
+
 def _run(user: User, submission: Submission, *, handing_in: bool) -> dict[str, Any] | None:
     sql, params, columns = _compiled(connection.vendor, handing_in)
     values = bind(
@@ -166,9 +192,9 @@ def _run(user: User, submission: Submission, *, handing_in: bool) -> dict[str, A
             STREAM_MARK: submission.stream,
         },
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
+    with compiled_cursor() as running:
+        running.execute(sql, values)
+        row = running.fetchone()
     return None if row is None else dict(zip(columns, row, strict=True))
 
 

@@ -10,11 +10,11 @@ transaction holding the submission's row lock, so a second actor on a stale stat
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,8 +22,8 @@ from kla.details import missing_details
 from kla.errors import Conflict, Forbidden, Invalid, NotVisible
 from kla.models import Category, EvidenceKind, Submission, SubmissionState
 from roles.roles import Roles, roles_of
-from roles.selectors import visible_to
 from workflows import summaries
+from workflows.compiled import compiled_cursor, sent_together
 from workflows.flow import (
     ACTIONS,
     NOTE_REQUIRED,
@@ -36,7 +36,7 @@ from workflows.flow import (
     transitions_of,
 )
 from workflows.four_eyes import ActionFacts
-from workflows.locked_read import read_locked
+from workflows.locked_read import LockedRead, lock_submission, read_locked
 from workflows.notifications.write import notify_transition
 from workflows.sla.timers import due_for, timer_start
 from workflows.trail.append import trail_append
@@ -126,6 +126,36 @@ def _is_late(submission: Submission, action: str, at: dt.datetime, *, returned: 
     return not returned
 
 
+@cache
+def _state_sql(vendor: str) -> str:
+    """The submission's one UPDATE of an action: its state, version and due time, and the
+    first hand-in and lateness (the values the locked row already has, unless this action
+    sets them)."""
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(Submission._meta.db_table)} SET state = %s, version = version + 1, "  # noqa: S608 -- names only
+        "updated_at = %s, due_at = %s, first_submitted_at = %s, late = %s WHERE id = %s"
+    )
+
+
+def _write_state(submission: Submission) -> None:
+    """Write what the action changed on the locked row: the instance is what the row now
+    holds, with nothing read back."""
+    moment = connection.ops.adapt_datetimefield_value
+    with compiled_cursor() as running:
+        running.execute(
+            _state_sql(connection.vendor),
+            [
+                submission.state,
+                moment(submission.updated_at),
+                moment(submission.due_at),
+                moment(submission.first_submitted_at),
+                submission.late,
+                submission.pk,
+            ],
+        )
+
+
 @transaction.atomic
 def submission_act(
     *,
@@ -143,14 +173,7 @@ def submission_act(
     roles = roles if roles is not None else roles_of(user)
     # The row locked (NO KEY: the rows that point at it may still be written), then everything
     # else the action reads in one more statement, after the lock (``workflows.locked_read``).
-    submission = (
-        visible_to(user, roles)
-        .select_for_update(of=("self",), no_key=True)
-        .select_related("instruction", "body")
-        .filter(pk=submission_id)
-        .order_by()  # by its key alone: an order by another index would walk that index
-        .first()
-    )
+    submission = lock_submission(roles, submission_id) if isinstance(submission_id, int) else None
     if submission is None:
         raise NotVisible(_("Pengajuan tidak ditemukan."))
     if not isinstance(action, str) or action not in ACTIONS:
@@ -216,54 +239,60 @@ def submission_act(
     submission.version += 1
     submission.updated_at = now
     submission.due_at = due_for(submission, at=now, calendar=read.calendar)
-    update: dict[str, Any] = {
-        "state": submission.state,
-        "version": F("version") + 1,
-        "updated_at": now,
-        "due_at": submission.due_at,
-    }
     if action == "submit" and submission.first_submitted_at is None:
-        update["first_submitted_at"] = submission.first_submitted_at = now
-    if _is_late(submission, action, now, returned=read.returned) and not submission.late:
-        update["late"] = submission.late = True  # never written back to False: for good
-    Submission.objects.filter(pk=submission.pk).update(**update)
-
-    files: list[dict[str, str]] = []
-    data: dict[str, Any] = {"version": submission.version}
-    if handing_in:
-        files = [{"name": f["name"], "sha256": f["sha256"]} for f in read.files]
-        data |= {
-            # The trail's ``files`` hold name and SHA-256 only (its canonical form, which never
-            # changes meaning): each file's kind and requirements go here, in the same order.
-            "files": [
-                {"evidence": f["evidence"], "kind": f["kind"], "requirements": f["requirements"]}
-                for f in read.files
-            ],
-            "title": submission.title,
-            "description": submission.description,
-            "years": submission.years,
-            "indicators": read.indicators,
-            "details": submission.details,
-            "late": submission.late,
-        }
-    trail_append(
-        stream=submission.stream,
-        action=action,
-        actor=user,
-        role=role_of(transition),
-        from_state=from_state,
-        to_state=submission.state,
-        note=note,
-        files=files,
-        data=data,
-        submission=submission,
-        body=submission.body,
-        head=read.head,
-    )
-    notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
-    timer_start(submission=submission, at=now, due=submission.due_at)
-    summaries.refresh_action(submission, from_state=from_state, counted_before=counted_before)
+        submission.first_submitted_at = now
+    if _is_late(submission, action, now, returned=read.returned):
+        submission.late = True  # never written back to False: for good
+    files, data = _recorded(submission, read, handing_in=handing_in)
+    # Everything the action writes is sent together (``compiled.sent_together``), in an order
+    # that leaves the statements whose answers are read (the ids of the event, the timer and
+    # the notifications) to the end: one wait for the first five statements, then one each.
+    with sent_together():
+        _write_state(submission)
+        summaries.refresh_action(submission, from_state=from_state, counted_before=counted_before)
+        trail_append(
+            stream=submission.stream,
+            action=action,
+            actor=user,
+            role=role_of(transition),
+            from_state=from_state,
+            to_state=submission.state,
+            note=note,
+            files=files,
+            data=data,
+            submission=submission,
+            body=submission.body,
+            head=read.head,
+        )
+        timer_start(submission=submission, at=now, due=submission.due_at)
+        notify_transition(submission=submission, to_state=submission.state, note=note, actor=user)
     return submission
+
+
+def _recorded(
+    submission: Submission, read: LockedRead, *, handing_in: bool
+) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """The files and data the action's trail event records: the version, and for a hand-in
+    what was handed in."""
+    data: dict[str, Any] = {"version": submission.version}
+    if not handing_in:
+        return [], data
+    files = [{"name": f["name"], "sha256": f["sha256"]} for f in read.files]
+    data |= {
+        # The trail's ``files`` hold name and SHA-256 only (its canonical form, which never
+        # changes meaning): each file's kind and requirements go here, in the same order.
+        "files": [
+            {"evidence": f["evidence"], "kind": f["kind"], "requirements": f["requirements"]}
+            for f in read.files
+        ],
+        "title": submission.title,
+        "description": submission.description,
+        "years": submission.years,
+        "indicators": read.indicators,
+        "details": submission.details,
+        "late": submission.late,
+    }
+    return files, data
 
 
 def state_label(state: str) -> str:

@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql.subqueries import UpdateQuery
 
 from kla.models import Category, Evidence, Submission, SubmissionState
-from workflows.compiled import bind
+from workflows.compiled import bind, compiled_cursor
 from workflows.models import (
     COVERAGE_SHARDS,
     ComplianceCell,
@@ -201,7 +201,7 @@ def _lock_cells(instruction_id: int, body_id: int, categories: Iterable[str]) ->
     # category``): two writers taking one body's rows in two orders could deadlock.
     names = sorted(categories)
     rows = ", ".join(["(%s, %s, %s, 0, 0)"] * len(names))
-    with connection.cursor() as cursor:
+    with compiled_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (instruction_id, body_id, category, submissions, "  # noqa: S608 -- names only
             f"beyond_draft) VALUES {rows} ON CONFLICT (instruction_id, body_id, category) "
@@ -405,7 +405,7 @@ def refresh_action(submission: Submission, *, from_state: str, counted_before: b
         body_id,
     ]
     statements = _coverage_moves_sql(connection.vendor)
-    with connection.cursor() as cursor:
+    with compiled_cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 statements[0] + cells,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,14 +26,19 @@ NEW = {"category": "regulation", "title": "Perwali KTR", "years": [2025], "indic
 
 
 def _terminate_the_other_backends() -> int:
-    """What a database restart does to every connection but this one."""
+    """What a database restart does to every connection but this one; returns once they are
+    gone (a backend leaves ``pg_stat_activity`` a moment after it is told to end)."""
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        killed: int = cursor.fetchone()[0]
-    return killed
+        cursor.execute(f"SELECT array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)) {others}")
+        killed: list[int] = cursor.fetchone()[0] or []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others} AND pid = ANY(%s)", [killed])
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+    return len(killed)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -43,6 +49,7 @@ class _Quiet(WSGIRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     """The site in one long-lived thread, as a WSGI worker keeps its database connection."""
+    _terminate_the_other_backends()  # what earlier tests' threads may have left behind
     httpd = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=_Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -24,6 +24,7 @@ import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import load_backend
+from django.test import override_settings
 
 from kla.models import Submission
 from tests import factories as f
@@ -128,6 +129,7 @@ def on(wrapper: BaseDatabaseWrapper) -> Iterator[None]:
         connections["default"] = real
 
 
+@override_settings(DATABASE_PREPARED_STATEMENTS=False)  # as DATABASE_POOLER=transaction sets it
 def test_the_service_the_log_and_iterator_walks_through_the_pooler(
     pgbouncer: int, operator: Any, people: dict[str, Any]
 ) -> None:

@@ -18,7 +18,7 @@ from django.core import mail
 
 from kla.celery import app as celery_app
 from kla.models import Export, ExportState, Submission
-from kla.queue import Publisher, publisher
+from kla.queue import IDS_PER_MESSAGE, HandOver, Publisher, coalesced, publisher
 from kla.reports.exports import PENDING_STALE, export_request, exports_requeue_stale
 from workflows.models import Notification
 from workflows.notifications.outbox import outbox_send
@@ -185,6 +185,64 @@ def test_a_pending_export_is_queued_again_by_the_relay(
 def test_a_full_publisher_refuses_without_waiting_and_leaves_the_work_to_the_relay() -> None:
     full = Publisher()
     full._queue = queue.Queue(maxsize=1)
-    full._queue.put_nowait(("workflows.tasks.send_notification_emails", ([1],)))
+    full._queue.put_nowait(HandOver("workflows.tasks.send_notification_emails", ([1],), ids=True))
     assert full.submit("workflows.tasks.send_notification_emails", ([2],)) is False
     assert full._thread is None  # nothing was started for work it did not take
+
+
+def test_lists_of_ids_for_one_task_go_as_one_message_in_the_order_they_came() -> None:
+    email, export = "workflows.tasks.send_notification_emails", "kla.reports.tasks.build_export"
+    batch = [
+        HandOver(email, ([1, 2],), ids=True),
+        HandOver(export, (7,)),
+        HandOver(email, ([2, 3],), ids=True),
+        HandOver(export, (8,)),
+    ]
+    assert coalesced(batch) == [(email, ([1, 2, 3],)), (export, (7,)), (export, (8,))]
+
+
+def test_a_long_list_of_ids_is_cut_into_messages_of_bounded_size() -> None:
+    email = "workflows.tasks.send_notification_emails"
+    ids = list(range(IDS_PER_MESSAGE * 2 + 1))
+    messages = coalesced([HandOver(email, (ids,), ids=True)])
+    assert [len(args[0]) for _name, args in messages] == [IDS_PER_MESSAGE, IDS_PER_MESSAGE, 1]
+    assert [i for _name, args in messages for i in args[0]] == ids
+
+
+def test_the_publisher_sends_ids_handed_over_together_in_one_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def publish(name: str, *args: Any) -> bool:
+        sent.append((name, args))
+        return True
+
+    monkeypatch.setattr("kla.queue.publish", publish)
+    # A linger long enough for three hand-overs on a busy machine.
+    monkeypatch.setattr("kla.queue.LINGER_SECONDS", 2.0)
+    fresh = Publisher()
+    email = "workflows.tasks.send_notification_emails"
+    # Three hand-overs at once, as three actions committing within the linger would make.
+    for ids in ([1], [2], [3]):
+        assert fresh.submit(email, (ids,), ids=True)
+    fresh.join()
+    assert sent == [(email, ([1, 2, 3],))]
+    # Other work is not held back for the linger, nor merged; it ends a linger, and nothing
+    # passes it.
+    started = time.monotonic()
+    assert fresh.submit("kla.reports.tasks.build_export", (9,))
+    assert fresh.submit("kla.reports.tasks.build_export", (10,))
+    fresh.join()
+    assert time.monotonic() - started < 1.0
+    assert fresh.submit(email, ([4],), ids=True)
+    assert fresh.submit("kla.reports.tasks.build_export", (11,))
+    assert fresh.submit(email, ([5],), ids=True)
+    fresh.join()
+    assert sent[1:] == [
+        ("kla.reports.tasks.build_export", (9,)),
+        ("kla.reports.tasks.build_export", (10,)),
+        (email, ([4],)),
+        ("kla.reports.tasks.build_export", (11,)),
+        (email, ([5],)),
+    ]

@@ -107,7 +107,7 @@ DATABASE_PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "d = s.DATABASES['default']; print(json.dumps({'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS',"
     " False), 'options': d['OPTIONS'], 'age': d['CONN_MAX_AGE'], "
-    "'checks': d['CONN_HEALTH_CHECKS']}))"
+    "'checks': d['CONN_HEALTH_CHECKS'], 'prepared': s.DATABASE_PREPARED_STATEMENTS}))"
 )
 
 
@@ -122,11 +122,25 @@ def test_a_transaction_mode_pooler_turns_off_server_side_cursors_and_prepared_st
     assert (
         "prepare_threshold" in pooled["options"] and pooled["options"]["prepare_threshold"] is None
     )
+    assert pooled["prepared"] is False  # the compiled statements are not prepared either
     assert (pooled["age"], pooled["checks"]) == (60, True)  # persistent, checked: to the pooler
     direct = _json(_run("-c", DATABASE_PROBE, **PRODUCTION))
-    assert direct["cursors"] is False and "prepare_threshold" not in direct["options"]
+    assert direct["cursors"] is False
+    # Directly, the compiled statements run prepared (Django's own cursors never prepare).
+    assert direct["prepared"] is True and direct["options"]["prepare_threshold"] == 5
     session = _json(_run("-c", DATABASE_PROBE, DATABASE_POOLER="session", **PRODUCTION))
     assert session == direct
+    # A pooler that carries prepared statements over (PgBouncer 1.21 and newer) may have them.
+    carried = _json(
+        _run(
+            "-c",
+            DATABASE_PROBE,
+            DATABASE_POOLER="transaction",
+            DATABASE_PREPARED_STATEMENTS="true",
+            **PRODUCTION,
+        )
+    )
+    assert carried["prepared"] is True and carried["options"]["prepare_threshold"] == 5
 
 
 @pytest.mark.parametrize(

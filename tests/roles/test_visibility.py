@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from kla.models import Body, Submission
+from roles.models import Membership
 from roles.roles import roles_of
-from roles.selectors import visible_to
+from roles.selectors import sees, visible_to
 from tests import factories as f
 from workflows.services import submission_act
 
@@ -62,3 +63,41 @@ def test_an_inactive_account_sees_nothing(submitted: Submission, verifier: User)
     verifier.is_active = False
     verifier.save()
     assert seen_by(verifier) == set()
+
+
+def test_sees_agrees_with_the_visibility_filter_for_every_role_and_submission(
+    people: dict[str, Any], other_operator: User, body: Body, other_body: Body, outsider: User
+) -> None:
+    """The action's locking read takes a row by its key and asks ``sees``: the same answer as
+    the filter every list uses, for each kind of person and each kind of submission."""
+    operator = people["operator"]
+    never = f.make_draft(operator, title="Belum pernah diajukan")
+    handed_in = f.advance(f.make_draft(operator, title="Diajukan"), "submitted", **people)
+    withdrawn = f.advance(f.make_draft(operator, title="Ditarik"), "submitted", **people)
+    submission_act(user=operator, submission_id=withdrawn.pk, action="withdraw")
+    theirs = f.advance(
+        f.make_draft(other_operator, title="Milik lain"),
+        "submitted",
+        **(people | {"operator": other_operator}),
+    )
+    kinds = [never.pk, handed_in.pk, withdrawn.pk, theirs.pk]
+    submissions = list(Submission.objects.filter(pk__in=kinds))
+    both = f.make_operator(other_body, "op-dua")
+    Membership.objects.create(user=both, body=body)  # an operator of both bodies
+    persons = [
+        *people.values(),
+        other_operator,
+        outsider,
+        both,
+        f.make_scoped_verifier([body], "verifikator-dinkes"),
+        f.make_scoped_verifier([other_body], "verifikator-dinsos"),
+    ]
+    answers = set()
+    for person in persons:
+        roles = roles_of(person)
+        listed = set(visible_to(person, roles).values_list("pk", flat=True))
+        for submission in submissions:
+            answer = sees(roles, submission)
+            assert answer == (submission.pk in listed), (person.username, submission.title)
+            answers.add(answer)
+    assert answers == {True, False}  # both answers were given

@@ -21,10 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _l
 
 from kla.models import Body, Submission, SubmissionState
-from kla.queue import publish_on_commit
+from kla.queue import publish_ids_on_commit
 from roles.roles import Role
 from roles.selectors import members_of_group, operators_of, operators_of_body
-from workflows.compiled import Mark, bind
+from workflows.compiled import Mark, bind, compiled_cursor
 from workflows.duties import waiting_people
 from workflows.flow import duty_roles
 from workflows.models import Notification
@@ -119,11 +119,11 @@ def notify_transition(
         ACTOR_MARK: actor.pk,
     }
     params = bind(compiled, marks)
-    with connection.cursor() as cursor:
+    with compiled_cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
-        publish_on_commit(EMAIL_TASK, ids)
+        publish_ids_on_commit(EMAIL_TASK, ids)
     return ids
 
 
@@ -157,5 +157,5 @@ def notify_supervision(
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:
-        publish_on_commit(EMAIL_TASK, ids)
+        publish_ids_on_commit(EMAIL_TASK, ids)
     return ids

@@ -20,6 +20,7 @@ from django.db import connection
 
 from kla.models import Instruction, Submission, SubmissionState
 from kla.time import end_of_workday, wib_date
+from workflows.compiled import compiled_cursor
 from workflows.models import Timer
 from workflows.sla.calendar import WorkCalendar
 
@@ -109,7 +110,7 @@ def _close_and_open(timer: Timer) -> None:
     reads the UPDATE's output, so the old row is closed before the new one is checked against
     the one-open-step constraint."""
     table = Timer._meta.db_table
-    with connection.cursor() as cursor:
+    with compiled_cursor() as cursor:
         cursor.execute(
             f"WITH closed AS (UPDATE {table} SET closed_at = %s "  # noqa: S608 -- names only
             "WHERE submission_id = %s AND closed_at IS NULL RETURNING 1) "

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from kla.errors import Conflict, Forbidden, Invalid
 from kla.instructions import instruction_get
 from kla.models import Body, Indicator, Instruction
-from kla.queue import publish_on_commit
+from kla.queue import publish_ids_on_commit
 from kla.time import long_date, wib_date
 from roles.permissions import may_monitor, monitoring_role
 from roles.roles import Role, Roles, roles_of
@@ -135,7 +135,7 @@ def _notify_body(*, body: Body, kind: str, title: str, message: str, actor: User
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:
-        publish_on_commit(EMAIL_TASK, ids)
+        publish_ids_on_commit(EMAIL_TASK, ids)
     return told
 
 

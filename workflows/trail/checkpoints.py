@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from kla.queue import publish_on_commit
+from kla.queue import publish_ids_on_commit
 from kla.time import WIB
 from roles.roles import Role
 from roles.selectors import members_of_group
@@ -238,7 +238,7 @@ def _mail_rows(day: dt.date, checkpoint: TrailCheckpoint) -> None:
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:
-        publish_on_commit(EMAIL_TASK, ids)
+        publish_ids_on_commit(EMAIL_TASK, ids)
 
 
 def checkpoint_run(*, now: dt.datetime | None = None) -> int | None:

@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from kla.errors import Conflict
 from kla.models import Body, Evidence, Submission
-from kla.queue import publish_on_commit
+from kla.queue import publish_ids_on_commit
 from kla.time import wib_date
 from roles.roles import Role
 from workflows.models import FollowUpFile, Notification, Recommendation, TrailEvent, TrailStream
@@ -375,7 +375,7 @@ def _notify(stored: _Stored, title: str, message: str) -> None:
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if ids:
-        publish_on_commit(EMAIL_TASK, ids)
+        publish_ids_on_commit(EMAIL_TASK, ids)
 
 
 def _record(stored: _Stored, result: FixityResult) -> bool:
