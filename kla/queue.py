@@ -154,12 +154,13 @@ def _reset_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def hand_over(task_name: str, *args: Any) -> None:
-    """Hand work to the publisher and return at once (inline in the tests' eager mode)."""
+def hand_over(task_name: str, *args: Any, ids: bool = False) -> None:
+    """Hand work to the publisher and return at once (inline in the tests' eager mode);
+    ``ids``: the one argument is a list of ids, sent with others of the task (``coalesced``)."""
     if app.conf.task_always_eager:
         publish(task_name, *args)  # the tests' eager mode: run it inline, as before
     else:
-        publisher.submit(task_name, args)
+        publisher.submit(task_name, args, ids=ids)
 
 
 def publish_on_commit(task_name: str, *args: Any) -> None:
@@ -170,14 +171,7 @@ def publish_on_commit(task_name: str, *args: Any) -> None:
 def publish_ids_on_commit(task_name: str, ids: list[int]) -> None:
     """``publish_on_commit(task_name, ids)`` for a task that takes one list of ids: the
     publisher sends them together with the other ids it has for that task (``coalesced``)."""
-
-    def hand_over_ids() -> None:
-        if app.conf.task_always_eager:
-            publish(task_name, ids)
-        else:
-            publisher.submit(task_name, (ids,), ids=True)
-
-    transaction.on_commit(hand_over_ids, robust=True)
+    transaction.on_commit(lambda: hand_over(task_name, ids, ids=True), robust=True)
 
 
 def prepare_embedded_folders() -> None:
